@@ -1,0 +1,243 @@
+"""The HTTP client every check uses: timeouts, safe retries, and a redacted record.
+
+:class:`DeployClient` is an :class:`httpx.Client` that
+
+- always has connect and read timeouts (nothing can hang),
+- retries a request only when doing so cannot duplicate it: a failed connect
+  (nothing was sent) for any method, and a dropped connection for idempotent
+  methods only — the real Anki service closes keep-alive connections after
+  a 500, and the next check must not be blamed for that,
+- turns transport failures into :class:`TargetUnreachable` ("could not reach",
+  with the URL and what to check), kept apart from "reached, but wrong",
+- records every exchange (:class:`Exchange`) with secrets redacted, so a
+  report can show what happened.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+
+from pytest_deploycheck.config import TargetEnv
+from pytest_deploycheck.errors import TargetUnreachable
+from pytest_deploycheck.redaction import Redactor
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+_RETRY_BACKOFF_S = (0.1, 0.3, 0.6, 1.0, 1.5)
+
+
+def user_agent() -> str:
+    from pytest_deploycheck import __version__
+
+    return f"pytest-deploycheck/{__version__}"
+
+
+@dataclass
+class Exchange:
+    """One request and its answer (or transport error), redacted."""
+
+    method: str
+    url: str
+    started_at: datetime
+    elapsed_ms: float
+    request_headers: dict[str, str]
+    request_body: str
+    status: int | None = None
+    reason: str = ""
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str = ""
+    error: str = ""
+
+    def summary(self) -> str:
+        outcome = f"{self.status} {self.reason}".strip() if self.status else f"ERROR {self.error}"
+        return f"{self.method} {self.url} -> {outcome} in {self.elapsed_ms:.1f} ms"
+
+    def render(self) -> str:
+        lines = [f"{self.started_at:%H:%M:%S.%f}"[:-3] + " " + self.summary()]
+        lines.append(f"  > headers: {self.request_headers}")
+        if self.request_body:
+            lines.append(f"  > body: {self.request_body}")
+        if self.status is not None:
+            lines.append(f"  < headers: {self.response_headers}")
+            if self.response_body:
+                lines.append(f"  < body: {self.response_body}")
+        return "\n".join(lines)
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Retries only what cannot be duplicated by retrying (see the module docstring)."""
+
+    def __init__(self, inner: httpx.BaseTransport, retries: int) -> None:
+        self.inner = inner
+        self.retries = retries
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                return self.inner.handle_request(request)
+            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                nothing_sent = isinstance(exc, httpx.ConnectError)
+                if attempt >= self.retries or not (
+                    nothing_sent or request.method in IDEMPOTENT_METHODS
+                ):
+                    raise
+                if isinstance(exc, httpx.ConnectError) and _is_tls_error(exc):
+                    raise  # a certificate does not get better by asking again
+                time.sleep(_RETRY_BACKOFF_S[min(attempt, len(_RETRY_BACKOFF_S) - 1)])
+                attempt += 1
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class DeployClient(httpx.Client):
+    """An httpx client bound to a target env, with timeouts, safe retries and a record."""
+
+    def __init__(
+        self,
+        env: TargetEnv,
+        redactor: Redactor | None = None,
+        *,
+        base_url: str | None = None,
+        on_exchange: Callable[[Exchange], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.env = env
+        self.redactor = redactor or Redactor(env.secrets)
+        self.exchanges: list[Exchange] = []
+        self._on_exchange = on_exchange
+        verify = tls_verification(env)
+        transport = RetryTransport(httpx.HTTPTransport(verify=verify), env.retries)
+        kwargs.setdefault("timeout", client_timeout(env))
+        super().__init__(
+            base_url=base_url if base_url is not None else env.api_url,
+            headers={"User-Agent": user_agent(), **env.headers},
+            transport=transport,
+            follow_redirects=False,
+            **kwargs,
+        )
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        started_at = datetime.now(timezone.utc)
+        start = time.perf_counter()
+        try:
+            response = super().send(request, **kwargs)
+        except httpx.TransportError as exc:
+            elapsed = (time.perf_counter() - start) * 1000
+            reason = describe_transport_error(exc, self.timeout)
+            self._record(request, None, started_at, elapsed, error=reason)
+            raise unreachable(request.method, str(request.url), reason, self.redactor) from None
+        elapsed = (time.perf_counter() - start) * 1000
+        if "json" in response.headers.get("content-type", "") and not kwargs.get("stream"):
+            try:
+                self.redactor.learn_from_json(response.json())
+            except ValueError:
+                pass
+        self._record(request, response, started_at, elapsed)
+        return response
+
+    def _record(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        started_at: datetime,
+        elapsed_ms: float,
+        error: str = "",
+    ) -> None:
+        redact = self.redactor
+        try:
+            request_body = redact.body(request.content, request.headers.get("content-type", ""))
+        except httpx.RequestNotRead:
+            request_body = "<streamed>"
+        exchange = Exchange(
+            method=request.method,
+            url=redact.url(str(request.url)),
+            started_at=started_at,
+            elapsed_ms=elapsed_ms,
+            request_headers=redact.headers(request.headers.multi_items()),
+            request_body=request_body,
+            error=error,
+        )
+        if response is not None:
+            exchange.status = response.status_code
+            exchange.reason = response.reason_phrase
+            exchange.response_headers = redact.headers(response.headers.multi_items())
+            if response.is_stream_consumed or not response.is_closed:
+                try:
+                    content = response.content
+                except httpx.ResponseNotRead:
+                    content = b""
+                exchange.response_body = redact.body(
+                    content, response.headers.get("content-type", "")
+                )
+        self.exchanges.append(exchange)
+        if self._on_exchange is not None:
+            self._on_exchange(exchange)
+
+
+def client_timeout(env: TargetEnv) -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=env.timeouts.connect,
+        read=env.timeouts.read,
+        write=env.timeouts.read,
+        pool=env.timeouts.connect,
+    )
+
+
+def tls_verification(env: TargetEnv) -> ssl.SSLContext | bool:
+    if not env.verify_tls:
+        return False
+    if env.ca_bundle:
+        return ssl.create_default_context(cafile=env.ca_bundle)
+    return True
+
+
+def unreachable(method: str, url: str, reason: str, redactor: Redactor) -> TargetUnreachable:
+    shown_url = redactor.url(url)
+    return TargetUnreachable(
+        f"could not reach {method} {shown_url}: {reason}", url=shown_url, cause=reason
+    )
+
+
+def describe_transport_error(exc: httpx.TransportError, timeout: httpx.Timeout) -> str:
+    """Say what went wrong on the wire and what to check, in one sentence."""
+    text = str(exc) or type(exc).__name__
+    lowered = text.lower()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return (
+            f"no TCP connection within {timeout.connect} s (connect timeout); "
+            "check the host, port, firewall and that the service is up"
+        )
+    if isinstance(exc, httpx.ReadTimeout):
+        return (
+            f"connected, but no answer within {timeout.read} s (read timeout); "
+            "the service accepts connections but hangs: check its logs and health"
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__}): {text}"
+    if _is_tls_error(exc):
+        return (
+            f"TLS failed: {text}; check the certificate (set ca_bundle for a private CA, "
+            "verify_tls = false only for throwaway test envs)"
+        )
+    if "name or service not known" in lowered or "nodename nor servname" in lowered or (
+        "name resolution" in lowered
+    ) or "getaddrinfo" in lowered:
+        return f"DNS lookup failed ({text}); check the host name in base_url"
+    if "connection refused" in lowered or "errno 111" in lowered:
+        return "connection refused: nothing listens there; check the port and that the service runs"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return f"the connection was dropped before a complete answer ({text})"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "ssl" in text or "certificate" in text or "tls" in text

@@ -1,0 +1,122 @@
+"""The run's target: which env, where each setting came from, and reaching it once.
+
+One :class:`DeployContext` per pytest process, kept in ``config.stash``. It
+resolves the env at configure time (so a bad config is a usage error before
+anything runs) and reaches the target lazily, the first time a test needs it:
+starting the embedded deployment if the env says so, then probing it once so
+that an unreachable target stops the run with one message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from pytest_deploycheck.client import DeployClient, Exchange
+from pytest_deploycheck.config import ConfigFile, TargetEnv
+from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
+from pytest_deploycheck.redaction import Redactor
+
+
+@dataclass
+class Origins:
+    """Where the env's name and the overridden values came from, for the report header."""
+
+    env: str = ""
+    base_url: str = ""
+    expected_version: str = ""
+
+
+@dataclass
+class DeployContext:
+    config_file: ConfigFile
+    env: TargetEnv | None
+    origins: Origins
+    state_dir: Path | None  # shared with xdist workers; holds the embedded deployment's state
+    owner_pid: int
+    is_worker: bool
+    allow_destructive_option: bool = False
+    redactor: Redactor = field(default_factory=Redactor)
+    target: TargetEnv | None = None  # the env with a concrete base_url, once reached
+    failure: DeployCheckError | None = None  # why the target could not be reached
+    notes: list[str] = field(default_factory=list)  # for the terminal summary
+    exchanges: list[Exchange] = field(default_factory=list)  # every request of this process
+
+    def client(self, **kwargs: object) -> DeployClient:
+        """A client for the reached target that records into this run's exchanges."""
+        return DeployClient(self.reach(), self.redactor, on_exchange=self.exchanges.append, **kwargs)  # type: ignore[arg-type]
+
+    def reach(self) -> TargetEnv:
+        """The target, started (embedded) and probed; raises the same error every time it failed."""
+        if self.target is not None:
+            return self.target
+        if self.failure is not None:
+            raise self.failure
+        if self.env is None:
+            raise DeployCheckError(
+                "no target selected: pass --env NAME (known: "
+                + ", ".join(self.config_file.env_names())
+                + ") or --base-url URL"
+            )
+        try:
+            target = self._start() if self.env.is_embedded else self.env
+            probe(DeployClient(target, self.redactor, on_exchange=self.exchanges.append))
+        except DeployCheckError as exc:
+            self.failure = exc
+            raise
+        self.target = target
+        return target
+
+    def _start(self) -> TargetEnv:
+        from pytest_deploycheck import embedded
+
+        assert self.env is not None and self.state_dir is not None
+        deployment = embedded.ensure_started(
+            self.state_dir,
+            faults=self.env.embedded.faults,
+            settings=dict(self.env.embedded.settings),
+            owner_pid=self.owner_pid,
+            startup_timeout=self.env.embedded.startup_timeout,
+        )
+        target = self.env.with_overrides(base_url=deployment.url)
+        if target.expected_version is None:
+            from pytest_deploycheck import __version__
+
+            # The embedded deployment is this package's: expect its version.
+            target = target.with_overrides(expected_version=__version__)
+            self.origins.expected_version = "the embedded deployment's version"
+        return target
+
+    @property
+    def destructive_allowed(self) -> tuple[bool, str]:
+        """Whether destructive tests may run, and why (for the skip reason and the header)."""
+        env = self.env
+        if env is None or not env.production:
+            return True, "not a production env"
+        if self.allow_destructive_option:
+            return True, "--allow-destructive"
+        if env.allow_destructive:
+            return True, f"allow_destructive = true in env {env.name!r}"
+        return False, (
+            f"env {env.name!r} is marked production; destructive checks run only with "
+            "--allow-destructive or allow_destructive = true in the env"
+        )
+
+
+def probe(client: DeployClient) -> None:
+    """One request to the liveness path: does anything answer at all?"""
+    target = client.env
+    with client:
+        try:
+            client.get(target.health.liveness_path)
+        except TargetUnreachable as exc:
+            raise TargetUnreachable(
+                f"{exc} — stopping the run: every check needs the target "
+                f"(env {target.name!r}, base_url {target.base_url}).",
+                url=exc.url,
+                cause=exc.cause,
+            ) from None
+        except httpx.HTTPError as exc:  # e.g. an invalid URL that validation let through
+            raise TargetUnreachable(f"could not reach {target.base_url}: {exc}") from None

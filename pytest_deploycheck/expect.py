@@ -1,0 +1,69 @@
+"""Check helpers for suites and users' own tests: each failure says what was
+sent, what came back and what was expected, without a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+from pytest_deploycheck.errors import CheckFailed
+
+_EXCERPT = 300
+
+
+def describe(response: httpx.Response) -> str:
+    """``GET http://host/api/v1/health -> 503 Service Unavailable``, query redacted."""
+    url = response.request.url.copy_with(query=None)
+    return f"{response.request.method} {url} -> {response.status_code} {response.reason_phrase}"
+
+
+def excerpt(response: httpx.Response, limit: int = _EXCERPT) -> str:
+    content_type = response.headers.get("content-type", "")
+    if content_type and not ("json" in content_type or content_type.startswith("text/")):
+        return f"<{len(response.content)} bytes of {content_type}>"
+    text = response.text.strip()
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def expect_status(response: httpx.Response, expected: int | Iterable[int], why: str = "") -> None:
+    """Fail unless the status is ``expected`` (a code, or a collection such as ``range(200, 300)``)."""
+    __tracebackhide__ = True
+    allowed = {expected} if isinstance(expected, int) else set(expected)
+    if response.status_code in allowed:
+        return
+    if allowed == set(range(200, 300)):
+        wanted = "2xx"
+    else:
+        wanted = " or ".join(str(code) for code in sorted(allowed))
+    body = excerpt(response)
+    raise CheckFailed(
+        f"{describe(response)}, expected {wanted}"
+        + (f" ({why})" if why else "")
+        + (f"; body: {body}" if body else "")
+    )
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The parsed JSON body, or a failure that shows what came instead."""
+    __tracebackhide__ = True
+    content_type = response.headers.get("content-type", "") or "no content type"
+    try:
+        return response.json()
+    except ValueError:
+        raise CheckFailed(
+            f"{describe(response)} with a non-JSON body ({content_type}): {excerpt(response)!r}"
+        ) from None
+
+
+def expect_latency(response: httpx.Response, budget_ms: float, budget_name: str) -> None:
+    """Fail when the answer took longer than the budget (``budget_name`` says where it is set)."""
+    __tracebackhide__ = True
+    took_ms = response.elapsed.total_seconds() * 1000
+    if took_ms > budget_ms:
+        raise CheckFailed(
+            f"{describe(response)} took {took_ms:.0f} ms, over the {budget_ms:.0f} ms budget "
+            f"({budget_name})"
+        )

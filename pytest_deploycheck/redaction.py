@@ -1,0 +1,134 @@
+"""Keeps secrets out of everything the plugin shows: messages, exchange logs, reports.
+
+Three layers: headers that carry credentials, JSON keys that name one, and
+every literal secret value known to the run (``${VAR}`` values, the smoke
+password, and tokens seen in responses, learnt as they arrive).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MASK = "[redacted]"
+
+SENSITIVE_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "x-auth-token",
+        "x-fault-token",
+    }
+)
+_SENSITIVE_KEY = re.compile(
+    r"(token|password|passwd|secret|authorization|api[_-]?key|cookie|signature|credential)",
+    re.IGNORECASE,
+)
+# Query parameters of signed links (S3 presigned URLs, our own signed links).
+_SENSITIVE_QUERY = re.compile(r"(signature|token|sig|credential|security-token)", re.IGNORECASE)
+# Shorter values would mangle unrelated text and are not credentials anyway.
+_MIN_SECRET_LENGTH = 6
+
+
+class Redactor:
+    """Masks known secrets; learns new ones (tokens) as the run goes."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        self.add(*secrets)
+
+    def add(self, *values: str | None) -> None:
+        with self._lock:
+            for value in values:
+                if value and len(value) >= _MIN_SECRET_LENGTH:
+                    self._secrets.add(value)
+
+    def learn_from_json(self, data: Any) -> None:
+        """Remember every value under a sensitive key (``access_token`` …) of a JSON body."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if isinstance(value, str) and _SENSITIVE_KEY.search(str(key)):
+                    self.add(value)
+                else:
+                    self.learn_from_json(value)
+        elif isinstance(data, list):
+            for item in data:
+                self.learn_from_json(item)
+
+    def text(self, text: str) -> str:
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        for secret in secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def contains_secret(self, text: str) -> bool:
+        with self._lock:
+            return any(secret in text for secret in self._secrets)
+
+    def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+        shown: dict[str, str] = {}
+        for name, value in headers:
+            lowered = name.lower()
+            shown[lowered] = MASK if lowered in SENSITIVE_HEADERS else self.text(value)
+        return shown
+
+    def url(self, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.query:
+            query = [
+                (k, MASK if _SENSITIVE_QUERY.search(k) else v)
+                for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            ]
+            parts = parts._replace(query=urlencode(query, safe="[]"))
+        if parts.password:
+            parts = parts._replace(netloc=parts.netloc.replace(parts.password, MASK))
+        return self.text(urlunsplit(parts))
+
+    def json_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {
+                k: MASK if isinstance(v, str) and _SENSITIVE_KEY.search(str(k)) else self.json_value(v)
+                for k, v in data.items()
+            }
+        if isinstance(data, list):
+            return [self.json_value(v) for v in data]
+        if isinstance(data, str):
+            return self.text(data)
+        return data
+
+    def body(self, content: bytes, content_type: str, limit: int = 2000) -> str:
+        """A readable, redacted excerpt of a request or response body."""
+        if not content:
+            return ""
+        if "json" in content_type:
+            try:
+                shown = json.dumps(self.json_value(json.loads(content)), ensure_ascii=False)
+            except ValueError:
+                shown = content.decode("utf-8", "replace")
+        elif _is_text(content_type):
+            shown = content.decode("utf-8", "replace")
+        else:
+            return f"<{len(content)} bytes of {content_type or 'unknown type'}>"
+        shown = self.text(shown)
+        if len(shown) > limit:
+            shown = shown[:limit] + f"… ({len(content)} bytes in all)"
+        return shown
+
+
+def _is_text(content_type: str) -> bool:
+    return (
+        content_type.startswith("text/")
+        or "xml" in content_type
+        or "x-www-form-urlencoded" in content_type
+        or not content_type
+    )

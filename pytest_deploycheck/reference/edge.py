@@ -1,0 +1,160 @@
+"""The outermost layer: security headers on every answer, CORS, timing, metrics, edge faults.
+
+It wraps the whole FastAPI app, outside Starlette's error middleware, so that
+500s and 429s carry the security headers too (the real service's middleware
+sits inside and its error answers go without them: fault
+``errors-bypass-headers`` brings that back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import traceback
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pytest_deploycheck.reference.faults import FaultState
+from pytest_deploycheck.reference.settings import Settings
+
+DOCS_PATHS = ("/docs", "/redoc")
+log = logging.getLogger("reference.edge")
+
+HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "referrer-policy": "no-referrer",
+}
+# Swagger UI and ReDoc load their script from a CDN and start it inline.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; font-src https://fonts.gstatic.com; "
+    "frame-ancestors 'none'"
+)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total", "HTTP answers", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),
+        )
+
+
+class Edge:
+    def __init__(self, app: ASGIApp, settings: Settings, faults: FaultState, metrics: Metrics, api_prefix: str) -> None:
+        self.settings = settings
+        self.faults = faults
+        self.metrics = metrics
+        self.api_prefix = api_prefix
+        common: dict[str, Any] = {"allow_credentials": True, "allow_methods": ["*"], "allow_headers": ["*"]}
+        self.cors = CORSMiddleware(app, allow_origins=settings.cors_origins, **common)
+        self.cors_any = CORSMiddleware(app, allow_origin_regex=".*", **common)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.cors(scope, receive, send)
+            return
+        path: str = scope["path"]
+        control = path.startswith("/_deploycheck")
+        start = time.perf_counter()
+        if not control and self.faults.on("slow"):
+            await asyncio.sleep(self.faults.value("slow") / 1000)
+        status = 500
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
+                headers += self._headers(path, status, time.perf_counter() - start)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            if not control and path.startswith(self.api_prefix) and self.faults.burst_hit():
+                await self._error(send_with_headers, "Internal Server Error")
+            elif self._docs_hidden(path):
+                await self._error(send_with_headers, "Not Found", status=404)
+            else:
+                app = self.cors_any if self.faults.on("cors-reflect-any") else self.cors
+                await app(scope, receive, send_with_headers)
+        except Exception as exc:
+            log.error("unhandled error on %s %s", scope["method"], path, exc_info=exc)
+            # Starlette re-raises after it has answered; answer here only if it did not.
+            if not started:
+                await self._error(send_with_headers, "Internal Server Error", exc)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or ("<unmatched>" if status == 404 else path)
+            self.metrics.requests.labels(scope["method"], template, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], template).observe(time.perf_counter() - start)
+
+    def _docs_hidden(self, path: str) -> bool:
+        return (
+            self.settings.environment == "production"
+            and (path in DOCS_PATHS or path.startswith("/docs/"))
+            and not self.faults.on("docs-exposed")
+        )
+
+    def _headers(self, path: str, status: int, elapsed: float) -> list[tuple[bytes, bytes]]:
+        f = self.faults
+        chosen: dict[str, str] = {"x-process-time": f"{elapsed:.6f}"}
+        bypass = f.on("errors-bypass-headers") and status in (429, 500)
+        if not (f.on("no-security-headers") or bypass):
+            chosen.update(HEADERS)
+            if path in DOCS_PATHS or path.startswith("/docs/"):
+                chosen["content-security-policy"] = DOCS_CSP
+            if f.on("weak-security-headers"):
+                chosen.update({"strict-transport-security": "max-age=300", "x-frame-options": "ALLOWALL"})
+                chosen["content-security-policy"] = "default-src 'none'"
+                chosen.pop("x-content-type-options")
+            if f.on("no-nosniff"):
+                chosen.pop("x-content-type-options", None)
+            if f.on("weak-hsts"):
+                chosen["strict-transport-security"] = "max-age=300"
+            if f.on("no-frame-protection"):
+                chosen.pop("x-frame-options", None)
+                chosen["content-security-policy"] = "default-src 'none'"
+            if f.on("csp-unsafe-inline"):
+                chosen["content-security-policy"] = (
+                    "default-src 'self'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+                )
+        if f.on("server-version"):
+            chosen["server"] = "uvicorn/0.30.1 (Python/3.11.7)"
+        if f.on("x-powered-by"):
+            chosen["x-powered-by"] = "FastAPI/0.110.0"
+        return [(k.encode(), v.encode()) for k, v in chosen.items()]
+
+    async def _error(
+        self, send: Send, detail: str, exc: BaseException | None = None, status: int = 500
+    ) -> None:
+        body: dict[str, Any] = {"detail": detail}
+        if exc is not None and self.faults.on("traceback-in-errors"):
+            body["traceback"] = "".join(traceback.format_exception(exc))
+        payload = json.dumps(body).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,117 @@
+"""Decks, their download links, and the object-storage stand-in that serves the files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse
+
+from pytest_deploycheck.reference.schemas import Deck, DeckPage, DownloadLink
+from pytest_deploycheck.reference.services import Services, current_user, errors, require_owner, services
+
+router = APIRouter(prefix="/decks", tags=["decks"])
+storage_router = APIRouter(prefix="/storage", include_in_schema=False)
+
+APKG_TYPE = "application/x-anki"
+_NGINX_PAGE = "<html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>"
+
+
+@router.get("/", response_model=DeckPage, responses=errors(401))
+def list_decks(
+    request: Request,
+    page: int = Query(1, ge=1),
+    page_size: int = Query(20, ge=1, le=100),
+    user: dict[str, Any] = Depends(current_user),
+) -> dict[str, Any]:
+    s = services(request)
+    total = s.db.one("SELECT COUNT(*) AS n FROM decks WHERE user_id = ?", user["id"])["n"]  # type: ignore[index]
+    rows = s.db.all(
+        "SELECT * FROM decks WHERE user_id = ? ORDER BY created_at DESC LIMIT ? OFFSET ?",
+        user["id"],
+        page_size,
+        (page - 1) * page_size,
+    )
+    return {
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+        "pages": math.ceil(total / page_size),
+        "items": rows,
+    }
+
+
+@router.get("/{deck_id}", response_model=Deck, responses=errors(401, 403, 404))
+def get_deck(request: Request, deck_id: str, user: dict[str, Any] = Depends(current_user)) -> dict[str, Any]:
+    return _owned_deck(services(request), deck_id, user)
+
+
+@router.get(
+    "/{deck_id}/download",
+    response_model=DownloadLink,
+    responses={
+        **errors(401, 403, 404),
+        200: {"content": {APKG_TYPE: {}}, "description": "A link to the .apkg, or the file itself"},
+    },
+)
+def download_deck(request: Request, deck_id: str, user: dict[str, Any] = Depends(current_user)) -> Any:
+    s = services(request)
+    if s.settings.download_by == "job":
+        row = s.db.one("SELECT * FROM decks WHERE job_id = ?", deck_id)
+        if row is None:
+            raise HTTPException(404, "No deck for this job")
+        deck = _owned_deck(s, row["id"], user)
+    else:
+        deck = _owned_deck(s, deck_id, user)
+    if s.settings.download_style == "file":
+        return _serve_file(s, deck)
+    key = f"decks/{deck['id']}.apkg"
+    query = urlencode(s.signer.sign("/storage/" + key, s.settings.download_link_ttl_s))
+    return {
+        "download_url": f"{str(request.base_url).rstrip('/')}/storage/{key}?{query}",
+        "expires_in": s.settings.download_link_ttl_s,
+    }
+
+
+@router.delete("/{deck_id}", status_code=204, responses=errors(401, 403, 404))
+def delete_deck(request: Request, deck_id: str, user: dict[str, Any] = Depends(current_user)) -> Response:
+    s = services(request)
+    deck = _owned_deck(s, deck_id, user)
+    Path(deck["file_path"]).unlink(missing_ok=True)
+    s.db.execute("DELETE FROM decks WHERE id = ?", deck_id)
+    return Response(status_code=204)
+
+
+@storage_router.get("/decks/{deck_id}.apkg")
+def storage_object(
+    request: Request, deck_id: str, expires: str | None = None, signature: str | None = None
+) -> Any:
+    s = services(request)
+    if not s.faults.on("public-bucket"):
+        problem = s.signer.verify(f"/storage/decks/{deck_id}.apkg", expires, signature)
+        if problem:
+            raise HTTPException(403, f"Access denied: {problem}")
+    deck = s.db.one("SELECT * FROM decks WHERE id = ?", deck_id)
+    if deck is None:
+        raise HTTPException(404, "The specified key does not exist")
+    return _serve_file(s, deck)
+
+
+def _serve_file(s: Services, deck: dict[str, Any]) -> Any:
+    if s.faults.on("download-html"):
+        return HTMLResponse(_NGINX_PAGE)
+    path = Path(deck["file_path"])
+    if s.faults.on("download-404") or not path.is_file():
+        raise HTTPException(404, "The specified key does not exist")
+    return FileResponse(path, media_type=APKG_TYPE, filename=f"{deck['name']}.apkg")
+
+
+def _owned_deck(s: Services, deck_id: str, user: dict[str, Any]) -> dict[str, Any]:
+    deck = s.db.one("SELECT * FROM decks WHERE id = ?", deck_id)
+    if deck is None:
+        raise HTTPException(404, "Deck not found")
+    require_owner(s, deck, user, "deck")
+    return deck

@@ -1,0 +1,40 @@
+"""The reference deployment's settings (``--set key=value`` or the env config's ``embedded.settings``)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def _version() -> str:
+    from pytest_deploycheck import __version__
+
+    return __version__
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    environment: Literal["development", "staging", "production"] = "development"
+    version: str = Field(default_factory=_version)
+    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    access_token_minutes: int = Field(30, gt=0)
+    refresh_token_days: int = Field(7, gt=0)
+    # Like the real service: 5 calls a minute per client IP on register/login/refresh.
+    auth_rate_limit: int = Field(5, ge=0)
+    auth_rate_window_s: float = Field(60.0, gt=0)
+    trust_forwarded_for: bool = False
+    max_upload_mb: int = Field(100, gt=0)
+    cards_limit_month: int = Field(30, ge=0)
+    # Pace of the worker's steps, so pending -> processing -> completed is observable.
+    job_step_delay_s: float = Field(0.05, ge=0)
+    download_link_ttl_s: int = Field(3600, gt=0)
+    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
+    # The deployment guide's variants of the API (see the contract).
+    register_style: Literal["username", "full_name"] = "username"
+    download_style: Literal["url", "file"] = "url"
+    download_by: Literal["deck", "job"] = "deck"
+    # Enables PUT /_deploycheck/faults with this token in X-Fault-Token (tests only).
+    control_token: str | None = Field(None, repr=False)

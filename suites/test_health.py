@@ -1,0 +1,61 @@
+"""Health: the deployment is alive, ready, fast enough, and the version that was meant to ship.
+
+A 200 is not enough: the real Anki service answers 200 with
+``{"status": "unhealthy"}`` when its database is down, so the body decides.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_deploycheck import CheckFailed, DeployClient, TargetEnv
+from pytest_deploycheck.expect import describe, expect_latency, expect_status, json_body
+from pytest_deploycheck.health import expect_status_value
+
+pytestmark = [pytest.mark.smoke, pytest.mark.health]
+
+SUCCESS = range(200, 300)
+
+
+def test_liveness(http: DeployClient, deploy_env: TargetEnv) -> None:
+    health = deploy_env.health
+    response = http.get(health.liveness_path)
+    expect_status(response, SUCCESS, "liveness")
+    body = json_body(response)
+    expect_status_value(
+        response, body, health.status_field, health.healthy_values, health.unhealthy_markers, "healthy"
+    )
+    expect_latency(response, deploy_env.latency_ms.health, f"latency_ms.health of env {deploy_env.name!r}")
+
+
+def test_readiness(http: DeployClient, deploy_env: TargetEnv) -> None:
+    health = deploy_env.health
+    response = http.get(health.readiness_path)
+    expect_status(response, SUCCESS, "readiness")
+    body = json_body(response)
+    expect_status_value(
+        response, body, health.status_field, health.ready_values, health.unhealthy_markers, "ready"
+    )
+    expect_latency(response, deploy_env.latency_ms.health, f"latency_ms.health of env {deploy_env.name!r}")
+
+
+def test_deployed_version(http: DeployClient, deploy_env: TargetEnv) -> None:
+    expected = deploy_env.expected_version
+    if not expected:
+        pytest.skip("no expected version: set expected_version in the env or pass --expect-version")
+    health = deploy_env.health
+    response = http.get(health.info_path)
+    expect_status(response, SUCCESS, "version info")
+    body = json_body(response)
+    deployed = body.get(health.version_field) if isinstance(body, dict) else None
+    if deployed is None:
+        raise CheckFailed(
+            f"{describe(response)}: no {health.version_field!r} field in the body; "
+            "set health.info_path / health.version_field for this env"
+        )
+    if str(deployed) != expected:
+        raise CheckFailed(
+            f"deployed version is {deployed!r} but {expected!r} was expected "
+            f"({describe(response)}): the rollout did not happen, is still in progress, "
+            "or went to another environment"
+        )
