@@ -175,10 +175,7 @@ class ConfigFile:
     path: Path | None
     default_env: str | None = None
     envs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        return self.path.name if self.path else "(no config file)"
+    label: str = "(no config file)"  # how messages name it: "deploycheck.toml"
 
     def env_names(self) -> list[str]:
         names = list(self.envs)
@@ -233,7 +230,7 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     default_env = data.get("default_env")
     if default_env is not None and not isinstance(default_env, str):
         raise ConfigError(f"{label}: 'default_env' must be a string")
-    config = ConfigFile(path=path, default_env=default_env, envs=envs)
+    config = ConfigFile(path=path, default_env=default_env, envs=envs, label=label)
     if default_env is not None and default_env not in config.env_names():
         raise ConfigError(
             f"{label}: default_env {default_env!r} is not defined"

@@ -41,6 +41,7 @@ MARKERS = {
     "skipped on production envs unless allowed",
 }
 
+_UNREACHABLE = "deploycheck_unreachable"
 _WORKER_STATE_DIR = "deploycheck_state_dir"
 _WORKER_OWNER_PID = "deploycheck_owner_pid"
 
@@ -95,6 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         raise pytest.UsageError(f"deploycheck: {exc}") from None
     config.stash[CONTEXT] = context
+    config.pluginmanager.register(_UnreachableVerdict(), "deploycheck-unreachable-verdict")
 
 
 def _build_context(config: pytest.Config) -> DeployContext:
@@ -211,6 +213,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = str(error)
         if isinstance(error, TargetUnreachable):
             item.session.shouldfail = f"target unreachable: {error.cause or error}"
+            report.user_properties.append((_UNREACHABLE, str(error)))
     start = item.stash.get(EXCHANGES_FROM, None)
     if start is not None and (report.when == "call" or report.failed):
         exchanges = context.exchanges[start:]
@@ -222,6 +225,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.sections.append(("deploycheck: HTTP exchanges", text))
     _redact_report(report, context.redactor)
     return report
+
+
+class _UnreachableVerdict:
+    """On the reporting process (the controller under xdist): an unreachable target fails the run.
+
+    xdist turns a worker's stop into "interrupted" (exit code 2); an unreachable
+    target is a failed verdict (1) with or without xdist, so pipelines see one code.
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.messages += [str(value) for name, value in report.user_properties if name == _UNREACHABLE]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.messages and session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:

@@ -1,0 +1,100 @@
+"""Fixtures for the plugin's own tests.
+
+``reference`` is one reference deployment for the whole test session, with a
+control token so that ``faults.set(...)`` can switch faults between runs
+instead of starting a server per fault. ``suite_project`` runs the shipped
+suites the way a user would (``pytest --base-url ... suites/test_x.py``) in a
+pytester directory.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpcore  # noqa: F401  (imported before pytester's in-process runs snapshot sys.modules)
+import httpx
+import pytest
+
+from pytest_deploycheck import __version__, embedded
+
+REPO = Path(__file__).resolve().parent.parent
+SUITES = REPO / "suites"
+CONTROL_TOKEN = "test-control-token"
+
+
+@dataclass
+class Reference:
+    url: str
+    api_url: str
+    log_path: str
+
+
+class Faults:
+    """Switch the shared reference deployment's faults; every test starts with none."""
+
+    def __init__(self, reference: Reference) -> None:
+        self._client = httpx.Client(
+            base_url=reference.url, headers={"X-Fault-Token": CONTROL_TOKEN}, timeout=10
+        )
+
+    def set(self, *faults: str) -> None:
+        response = self._client.put("/_deploycheck/faults", json={"faults": list(faults)})
+        response.raise_for_status()
+
+    def close(self) -> None:
+        self.set()
+        self._client.close()
+
+
+def start_reference(state_dir: Path, **settings: object) -> Reference:
+    deployment = embedded.ensure_started(
+        state_dir,
+        settings={"control_token": CONTROL_TOKEN, "auth_rate_limit": 10_000, **settings},
+    )
+    return Reference(deployment.url, deployment.url + "/api/v1", deployment.log_path)
+
+
+@pytest.fixture(scope="session")
+def reference() -> Iterator[Reference]:
+    """The reference deployment shared by the tests (auth rate limit lifted)."""
+    state_dir = Path(tempfile.mkdtemp(prefix="deploycheck-tests-"))
+    try:
+        yield start_reference(state_dir)
+    finally:
+        embedded.stop(state_dir)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def faults(reference: Reference) -> Iterator[Faults]:
+    controller = Faults(reference)
+    controller.set()
+    yield controller
+    controller.close()
+
+
+class SuiteProject:
+    """A pytester directory holding copies of the shipped suites and a config."""
+
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+        for suite in SUITES.glob("*.py"):
+            shutil.copy(suite, pytester.path / suite.name)
+
+    def config(self, text: str) -> None:
+        (self.pytester.path / "deploycheck.toml").write_text(text)
+
+    def run(self, *args: str) -> pytest.RunResult:
+        return self.pytester.runpytest("-p", "no:cacheprovider", *args)
+
+    def run_against(self, reference: Reference, *args: str) -> pytest.RunResult:
+        return self.run("--base-url", reference.url, "--expect-version", __version__, *args)
+
+
+@pytest.fixture
+def suite_project(pytester: pytest.Pytester) -> SuiteProject:
+    return SuiteProject(pytester)

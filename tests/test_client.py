@@ -1,0 +1,47 @@
+"""The recorded client: timeouts, retries only where safe, User-Agent, redacted records."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_deploycheck import DeployClient, TargetUnreachable, __version__
+from pytest_deploycheck.config import TargetEnv
+from tests.servers import tcp_server
+
+
+def env_for(url: str, **kwargs: object) -> TargetEnv:
+    return TargetEnv.model_validate({"name": "t", "base_url": url, "api_prefix": "", **kwargs})
+
+
+def test_idempotent_request_is_retried_after_a_dropped_connection() -> None:
+    with tcp_server("drop-first") as url, DeployClient(env_for(url)) as client:
+        response = client.get("/health")
+    assert response.status_code == 200
+
+
+def test_post_is_not_retried_after_a_dropped_connection() -> None:
+    with tcp_server("drop-first") as url, DeployClient(env_for(url)) as client:
+        with pytest.raises(TargetUnreachable, match="the connection was dropped before a complete answer"):
+            client.post("/upload", content=b"x")
+
+
+def test_no_retries_when_configured_off() -> None:
+    with tcp_server("drop-first") as url, DeployClient(env_for(url, retries=0)) as client:
+        with pytest.raises(TargetUnreachable):
+            client.get("/health")
+
+
+def test_every_request_has_timeouts_and_user_agent() -> None:
+    with tcp_server("ok") as url, DeployClient(env_for(url, timeouts={"connect": 2, "read": 3})) as client:
+        assert client.timeout.connect == 2 and client.timeout.read == 3
+        client.get("/health")
+    exchange = client.exchanges[-1]
+    assert exchange.request_headers["user-agent"] == f"pytest-deploycheck/{__version__}"
+    assert exchange.status == 200 and exchange.elapsed_ms > 0
+
+
+def test_tls_verification_is_on_by_default() -> None:
+    client = DeployClient(env_for("https://example.com"))
+    transport = client._transport.inner  # type: ignore[attr-defined]
+    assert transport._pool._ssl_context.verify_mode.name == "CERT_REQUIRED"
+    client.close()

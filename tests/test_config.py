@@ -1,0 +1,178 @@
+"""Config loading and every config error: one readable UsageError naming file, env and key."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_deploycheck.config import ConfigFile, load_config, resolve_env
+from pytest_deploycheck.errors import ConfigError
+
+USES_ENV = "def test_env(deploy_env):\n    pass\n"
+
+
+def usage_error(pytester: pytest.Pytester, *args: str) -> str:
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    output = result.stderr.str()
+    assert "Traceback" not in output and "Traceback" not in result.stdout.str()
+    return output
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(test_x=USES_ENV)
+    return pytester
+
+
+def write(pytester: pytest.Pytester, text: str) -> None:
+    (pytester.path / "deploycheck.toml").write_text(text)
+
+
+STAGING = '[envs.staging]\nbase_url = "https://staging.example.com"\n'
+
+
+def test_unknown_env_lists_the_known_ones(project: pytest.Pytester) -> None:
+    write(project, STAGING)
+    output = usage_error(project, "--env", "stagin")
+    assert "deploycheck: unknown env 'stagin' (did you mean 'staging'?)" in output
+    assert "known envs in deploycheck.toml: staging, local" in output
+
+
+def test_missing_variable_is_named(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SMOKE_PASSWORD", raising=False)
+    write(project, STAGING + 'auth.password = "${SMOKE_PASSWORD}"\n')
+    output = usage_error(project, "--env", "staging")
+    assert (
+        "deploycheck.toml: env 'staging', key 'auth.password': environment variable SMOKE_PASSWORD is not set"
+        in output
+    )
+
+
+def test_missing_variable_of_another_env_does_not_matter(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PROD_PASSWORD", raising=False)
+    write(project, STAGING + '[envs.prod]\nbase_url = "https://api.example.com"\nauth.password = "${PROD_PASSWORD}"\n')
+    result = project.runpytest("--env", "staging", "--co", "-q")
+    assert result.ret == 0, result.stderr.str()
+
+
+def test_variable_default(monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory) -> None:
+    path = tmp_path / "deploycheck.toml"  # type: ignore[operator]
+    path.write_text('[envs.s]\nbase_url = "${URL:-https://fallback.example.com}"\n')
+    env = resolve_env(load_config(path, {}), "s", environ={})
+    assert env.base_url == "https://fallback.example.com"
+    env = resolve_env(load_config(path), "s", environ={"URL": "https://real.example.com"})
+    assert env.base_url == "https://real.example.com"
+
+
+def test_malformed_toml_names_file_and_line(project: pytest.Pytester) -> None:
+    write(project, '[envs.staging]\nbase_url = "https://x.example.com"\ntimeouts = {connect = }\n')
+    output = usage_error(project, "--env", "staging")
+    assert "deploycheck.toml: not valid TOML:" in output
+    assert "line 3" in output
+
+
+def test_base_url_without_scheme(project: pytest.Pytester) -> None:
+    write(project, '[envs.staging]\nbase_url = "api.example.com"\n')
+    output = usage_error(project, "--env", "staging")
+    assert "env 'staging', key 'base_url': must be 'embedded' or an absolute http:// or https:// URL" in output
+    assert "did you mean 'https://api.example.com'?" in output
+
+
+def test_base_url_option_without_scheme(project: pytest.Pytester) -> None:
+    output = usage_error(project, "--base-url", "localhost:8000")
+    assert "key 'base_url': must be 'embedded' or an absolute http:// or https:// URL" in output
+
+
+def test_misspelt_key_suggests_the_right_one(project: pytest.Pytester) -> None:
+    write(project, STAGING + "timeouts = { conect = 3 }\n")
+    output = usage_error(project, "--env", "staging")
+    assert "env 'staging', key 'timeouts.conect': unknown key (did you mean 'connect'?)" in output
+
+
+def test_typo_in_another_env_is_reported_too(project: pytest.Pytester) -> None:
+    write(project, STAGING + '[envs.prod]\nbase_url = "https://api.example.com"\nproduktion = true\n')
+    output = usage_error(project, "--env", "staging")
+    assert "env 'prod', key 'produktion': unknown key (did you mean 'production'?)" in output
+
+
+def test_wrong_type(project: pytest.Pytester) -> None:
+    write(project, STAGING + 'production = "very"\n')
+    output = usage_error(project, "--env", "staging")
+    assert "env 'staging', key 'production': Input should be a valid boolean" in output
+
+
+def test_unknown_top_level_key(project: pytest.Pytester) -> None:
+    write(project, 'default_evn = "x"\n' + STAGING)
+    output = usage_error(project, "--env", "staging")
+    assert "deploycheck.toml: unknown key 'default_evn' (did you mean 'default_env'?)" in output
+
+
+def test_undefined_default_env(project: pytest.Pytester) -> None:
+    write(project, 'default_env = "prod"\n' + STAGING)
+    output = usage_error(project)
+    assert "deploycheck.toml: default_env 'prod' is not defined" in output
+
+
+def test_missing_config_file_option(project: pytest.Pytester) -> None:
+    output = usage_error(project, "--deploycheck-config", "nope.toml", "--env", "local")
+    assert "config file 'nope.toml' does not exist" in output
+
+
+def test_envs_must_be_tables(project: pytest.Pytester) -> None:
+    write(project, 'envs = "staging"\n')
+    output = usage_error(project)
+    assert "'envs' must be a table of tables" in output
+
+
+def test_pyproject_tool_section(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(
+        '[tool.deploycheck]\ndefault_env = "staging"\n[tool.deploycheck.envs.staging]\n'
+        'base_url = "https://staging.example.com/"\napi_prefix = "/v2/"\n'
+    )
+    pytester.makepyfile(
+        "def test_it(request):\n"
+        "    from pytest_deploycheck.fixtures import deploy_context\n"
+        "    env = deploy_context(request.config).env\n"
+        "    assert env.base_url == 'https://staging.example.com'\n"
+        "    assert env.api_url == 'https://staging.example.com/v2'\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["deploycheck: env=staging (from default_env in pyproject.toml ?tool.deploycheck?)*"])
+
+
+def test_env_from_environment_variable(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(project, STAGING)
+    monkeypatch.setenv("DEPLOYCHECK_ENV", "staging")
+    result = project.runpytest("--co")
+    result.stdout.fnmatch_lines(["deploycheck: env=staging (from DEPLOYCHECK_ENV)*"])
+
+
+def test_header_says_where_settings_came_from(project: pytest.Pytester) -> None:
+    write(project, STAGING + 'expected_version = "1.4.2"\n')
+    result = project.runpytest("--env", "staging", "--base-url", "https://canary.example.com", "--co")
+    result.stdout.fnmatch_lines(
+        [
+            "deploycheck: env=staging (from --env), target=https://canary.example.com (from --base-url), api_prefix=/api/v1",
+            "deploycheck: production=no, destructive checks=allowed (not a production env), "
+            "expected version=1.4.2 (from env 'staging'), config=*deploycheck.toml",
+        ]
+    )
+
+
+def test_no_target_selected_fails_the_test_that_needs_one(project: pytest.Pytester) -> None:
+    result = project.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*no target selected: pass --env NAME (known: local) or --base-url URL*"])
+
+
+def test_resolve_env_api() -> None:
+    config = ConfigFile(path=None, envs={"s": {"base_url": "https://s.example.com", "timeouts": {"read": 3}}})
+    env = resolve_env(config, "s", environ={})
+    assert env.timeouts.read == 3 and env.timeouts.connect == 5
+    with pytest.raises(ConfigError, match="unknown env 'x'"):
+        resolve_env(config, "x", environ={})
+    with pytest.raises(ConfigError, match="no target selected"):
+        resolve_env(config, None, environ={})
