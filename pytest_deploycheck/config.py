@@ -90,8 +90,65 @@ class AuthSettings(_Model):
     mode: Literal["throwaway", "account"] = "throwaway"
     email: str | None = None
     password: str | None = None
+    # A second account, for "another user cannot read my job" on envs without throwaway users.
+    second_email: str | None = None
+    second_password: str | None = None
     email_domain: str = "example.com"
     register_style: Literal["username", "full_name"] = "username"
+    access_token_field: str = "access_token"
+    refresh_token_field: str = "refresh_token"
+    # After logout the access token should stop working: "warn" reports it as a
+    # recommendation, "require" fails the check, "ignore" skips it.
+    logout_revokes_token: Literal["warn", "require", "ignore"] = "warn"
+    # Longest Retry-After the run waits (once) when the auth rate limit answers 429.
+    rate_limit_wait_s: float = Field(65.0, ge=0)
+
+
+class Paths(_Model):
+    """API paths under ``api_prefix``; ``{job_id}`` and ``{deck_id}`` are filled in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    # "register" is a method of every pydantic model's metaclass: the key is an alias.
+    register_: str = Field("/auth/register", alias="register")
+    login: str = "/auth/login"
+    refresh: str = "/auth/refresh"
+    logout: str = "/auth/logout"
+    me: str = "/auth/me"
+    delete_account: str = "/user/account"
+    upload: str = "/upload/"
+    jobs: str = "/jobs/"
+    job: str = "/jobs/{job_id}"
+    job_status: str = "/jobs/{job_id}/status"
+    decks: str = "/decks/"
+    deck: str = "/decks/{deck_id}"
+    deck_download: str = "/decks/{deck_id}/download"
+
+
+class JourneySettings(_Model):
+    """Upload -> job -> deck: deadlines, thresholds and the payload shapes."""
+
+    job_deadline_s: float = Field(300.0, gt=0)  # the seeds: pipeline completion < 5 minutes
+    poll_initial_s: float = Field(0.2, gt=0)
+    poll_max_s: float = Field(5.0, gt=0)
+    min_notes: int = Field(1, ge=0)
+    sample_pdf: str | None = None  # a file to upload instead of the generated one
+    upload_field: str = "file"
+    upload_form: dict[str, str] = Field(
+        default_factory=lambda: {"subject": "pytest-deploycheck", "chapter": "smoke run"}
+    )
+    job_id_field: str = "id"
+    status_field: str = "status"
+    deck_id_field: str = "result_deck_id"
+    error_field: str = "error_message"
+    download_url_field: str = "download_url"
+    # Which id goes into paths.deck_download: the deck's (the code) or the job's (the guide).
+    download_by: Literal["deck", "job"] = "deck"
+    pending_values: tuple[str, ...] = ("pending", "queued")
+    processing_values: tuple[str, ...] = ("processing", "running", "in_progress")
+    completed_values: tuple[str, ...] = ("completed", "succeeded", "done")
+    failed_values: tuple[str, ...] = ("failed", "error", "cancelled")
+    check_status_endpoint: bool = True
 
 
 class EmbeddedSettings(_Model):
@@ -119,6 +176,8 @@ class TargetEnv(_Model):
     latency_ms: LatencyBudgets = Field(default_factory=LatencyBudgets)
     health: HealthSettings = Field(default_factory=HealthSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    paths: Paths = Field(default_factory=Paths)
+    journey: JourneySettings = Field(default_factory=JourneySettings)
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
 
     _secrets: frozenset[str] = PrivateAttr(default=frozenset())
@@ -152,7 +211,7 @@ class TargetEnv(_Model):
     @property
     def secrets(self) -> frozenset[str]:
         """Values that came from ``${VAR}`` (outside :data:`PUBLIC_KEYS`) and the password."""
-        extra = {self.auth.password} if self.auth.password else set()
+        extra = {p for p in (self.auth.password, self.auth.second_password) if p}
         return self._secrets | extra
 
     @property
@@ -161,7 +220,7 @@ class TargetEnv(_Model):
 
     def with_overrides(self, **updates: Any) -> TargetEnv:
         """A validated copy with some keys replaced (e.g. from the command line)."""
-        data = self.model_dump()
+        data = self.model_dump(by_alias=True)
         data.update({k: v for k, v in updates.items() if v is not None})
         env = TargetEnv.model_validate(data)
         env._secrets = self._secrets
@@ -363,7 +422,7 @@ def _known_keys(loc: list[str]) -> list[str]:
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         model = annotation
-    return [name for name in model.model_fields if name != "name"]
+    return [info.alias or name for name, info in model.model_fields.items() if name != "name"]
 
 
 def _did_you_mean(word: str, options: list[str]) -> str:

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import httpx
 
+from pytest_deploycheck.accounts import RateLimitBudget
 from pytest_deploycheck.client import DeployClient, Exchange
 from pytest_deploycheck.config import ConfigFile, TargetEnv
 from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
 from pytest_deploycheck.redaction import Redactor
+from pytest_deploycheck.store import RunStore
 
 
 @dataclass
@@ -34,10 +36,14 @@ class DeployContext:
     config_file: ConfigFile
     env: TargetEnv | None
     origins: Origins
-    state_dir: Path | None  # shared with xdist workers; holds the embedded deployment's state
+    state_dir: Path | None  # shared with xdist workers: embedded deployment, users, created data
     owner_pid: int
     is_worker: bool
+    run_id: str = "local"
     allow_destructive_option: bool = False
+    job_deadline_option: float | None = None
+    check_rate_limit: bool = False
+    rate_limit_budget: RateLimitBudget = field(default_factory=RateLimitBudget)
     redactor: Redactor = field(default_factory=Redactor)
     target: TargetEnv | None = None  # the env with a concrete base_url, once reached
     failure: DeployCheckError | None = None  # why the target could not be reached
@@ -47,6 +53,36 @@ class DeployContext:
     def client(self, **kwargs: object) -> DeployClient:
         """A client for the reached target that records into this run's exchanges."""
         return DeployClient(self.reach(), self.redactor, on_exchange=self.exchanges.append, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def store(self) -> RunStore:
+        assert self.state_dir is not None
+        return RunStore(self.state_dir)
+
+    @property
+    def job_deadline_s(self) -> float:
+        assert self.env is not None
+        return self.job_deadline_option or self.env.journey.job_deadline_s
+
+    def cleanup(self) -> list[str]:
+        """Delete what this run created (the controller, after all workers are done)."""
+        if self.state_dir is None or self.env is None or not self.store.path.exists():
+            return []
+        contents = self.store.contents()
+        if not contents["users"] and not contents["created"]:
+            return []
+        from pytest_deploycheck.accounts import cleanup
+
+        target = self.target or self.env
+        if target.is_embedded:
+            from pytest_deploycheck import embedded
+
+            deployment = embedded.read_state(self.state_dir)
+            if deployment is None:
+                return []
+            target = target.with_overrides(base_url=deployment.url)
+        with DeployClient(target, self.redactor, on_exchange=self.exchanges.append) as client:
+            return cleanup(client, target, contents)
 
     def reach(self) -> TargetEnv:
         """The target, started (embedded) and probed; raises the same error every time it failed."""

@@ -1,22 +1,45 @@
 """The fixtures users' tests and the shipped suites build on.
 
-    deploy_env   the target environment, resolved and reachable (session)
-    base_url     its base URL, e.g. https://api.example.com (session)
-    http         an HTTP client bound to the env's API prefix, recorded (per test)
+    deploy_env     the target environment, resolved and reachable (session)
+    base_url       its base URL, e.g. https://api.example.com (session)
+    http           an HTTP client bound to the env's API prefix, recorded (per test)
+    smoke_user     the run's signed-in user; one login per run, xdist included (session)
+    other_user     a second user, for "others cannot read my data" (session)
+    auth_api       the auth endpoints, spending the rate limit carefully (per test)
+    sample_pdf     a small valid PDF with real sentences (session)
+    uploaded_job   the sample PDF uploaded as the smoke user (session)
+    finished_job   that job followed to its end within the deadline (session)
+    deck           the finished job's downloaded .apkg (session)
+    deck_report    the deck validated down to Anki's own import (session)
+    recommend      report a recommended-level finding without failing (per test)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from pytest_deploycheck import journey
+from pytest_deploycheck.accounts import AuthApi, provision
+from pytest_deploycheck.apkg import DeckReport, validate_apkg
 from pytest_deploycheck.client import DeployClient
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.context import DeployContext
+from pytest_deploycheck.errors import ConfigError
+from pytest_deploycheck.sample_pdf import make_pdf
+from pytest_deploycheck.store import RunUser
 
 CONTEXT = pytest.StashKey[DeployContext]()
 EXCHANGES_FROM = pytest.StashKey[int]()
+RECOMMENDATIONS = pytest.StashKey[list[str]]()
+RECOMMENDATION = "deploycheck_recommendation"
+
+
+class DeployCheckWarning(UserWarning):
+    """A recommended-level finding: worth fixing, not a failed deployment."""
 
 
 def deploy_context(config: pytest.Config) -> DeployContext:
@@ -43,3 +66,118 @@ def http(request: pytest.FixtureRequest, deploy_env: TargetEnv) -> Iterator[Depl
     request.node.stash[EXCHANGES_FROM] = len(context.exchanges)
     with context.client() as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def _deploycheck_session_client(request: pytest.FixtureRequest, deploy_env: TargetEnv) -> Iterator[DeployClient]:
+    with deploy_context(request.config).client() as client:
+        yield client
+
+
+@pytest.fixture
+def auth_api(request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv) -> AuthApi:
+    """The target's auth endpoints; rate-limited calls wait for Retry-After once per run."""
+    return AuthApi(http, deploy_env, deploy_context(request.config).rate_limit_budget)
+
+
+def _run_user(request: pytest.FixtureRequest, label: str, client: DeployClient, env: TargetEnv) -> RunUser:
+    context = deploy_context(request.config)
+    api = AuthApi(client, env, context.rate_limit_budget)
+    user = context.store.user(label, lambda: provision(api, label, context.run_id, context.redactor))
+    context.redactor.add(user.access_token, user.refresh_token)
+    return user
+
+
+@pytest.fixture(scope="session")
+def smoke_user(
+    request: pytest.FixtureRequest, _deploycheck_session_client: DeployClient, deploy_env: TargetEnv
+) -> RunUser:
+    """The run's signed-in user: a throwaway one (deleted at the end) or, on production, the smoke account."""
+    return _run_user(request, "smoke", _deploycheck_session_client, deploy_env)
+
+
+@pytest.fixture(scope="session")
+def other_user(
+    request: pytest.FixtureRequest, _deploycheck_session_client: DeployClient, deploy_env: TargetEnv
+) -> RunUser:
+    """A second user, to prove one user cannot read another's data; skipped where none is configured."""
+    auth = deploy_env.auth
+    if (deploy_env.production or auth.mode == "account") and not (auth.second_email and auth.second_password):
+        pytest.skip(
+            f"env {deploy_env.name!r} registers no throwaway users and has no second account "
+            "(auth.second_email / auth.second_password)"
+        )
+    return _run_user(request, "other", _deploycheck_session_client, deploy_env)
+
+
+@pytest.fixture(scope="session")
+def sample_pdf(deploy_env: TargetEnv) -> bytes:
+    """A small valid PDF with real sentences (or the env's journey.sample_pdf file)."""
+    configured = deploy_env.journey.sample_pdf
+    if configured:
+        path = Path(configured)
+        if not path.is_file():
+            raise ConfigError(f"env {deploy_env.name!r}, key 'journey.sample_pdf': no file at {configured!r}")
+        return path.read_bytes()
+    return make_pdf()
+
+
+@pytest.fixture(scope="session")
+def uploaded_job(
+    request: pytest.FixtureRequest,
+    _deploycheck_session_client: DeployClient,
+    deploy_env: TargetEnv,
+    smoke_user: RunUser,
+    sample_pdf: bytes,
+) -> journey.UploadedJob:
+    """The sample PDF uploaded as the smoke user (deleted at the end of the run)."""
+    uploaded = journey.upload(_deploycheck_session_client, deploy_env, smoke_user, sample_pdf)
+    deploy_context(request.config).store.record("smoke", "job", uploaded.job_id)
+    return uploaded
+
+
+@pytest.fixture(scope="session")
+def finished_job(
+    request: pytest.FixtureRequest,
+    _deploycheck_session_client: DeployClient,
+    deploy_env: TargetEnv,
+    smoke_user: RunUser,
+    uploaded_job: journey.UploadedJob,
+) -> journey.JobRun:
+    """The uploaded job followed to a finished state within the deadline, with the states seen."""
+    context = deploy_context(request.config)
+    run = journey.wait_for_job(
+        _deploycheck_session_client, deploy_env, smoke_user, uploaded_job.job_id, context.job_deadline_s
+    )
+    deck_id = run.job.get(deploy_env.journey.deck_id_field)
+    if deck_id:
+        context.store.record("smoke", "deck", str(deck_id))
+    return run
+
+
+@pytest.fixture(scope="session")
+def deck(
+    _deploycheck_session_client: DeployClient,
+    deploy_env: TargetEnv,
+    smoke_user: RunUser,
+    finished_job: journey.JobRun,
+) -> journey.DownloadedDeck:
+    """The finished job's .apkg, downloaded either way the API offers it (a link, or the file)."""
+    return journey.download(_deploycheck_session_client, deploy_env, smoke_user, finished_job)
+
+
+@pytest.fixture(scope="session")
+def deck_report(deploy_env: TargetEnv, deck: journey.DownloadedDeck) -> DeckReport:
+    """The deck validated: archive, collection, notes, cards, and an import with Anki's own engine."""
+    return validate_apkg(deck.content, min_notes=deploy_env.journey.min_notes, content_type=deck.content_type)
+
+
+@pytest.fixture
+def recommend(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Report a recommended-level finding: a warning in the summary and the report, not a failure."""
+
+    def record(message: str) -> None:
+        request.node.stash.setdefault(RECOMMENDATIONS, []).append(message)
+        warnings.warn(DeployCheckWarning(message), stacklevel=2)
+
+    return record

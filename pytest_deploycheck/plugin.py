@@ -11,6 +11,7 @@ import importlib.metadata
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,21 @@ from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
 from pytest_deploycheck.fixtures import (  # noqa: F401  (pytest finds fixtures by name here)
     CONTEXT,
     EXCHANGES_FROM,
+    RECOMMENDATION,
+    RECOMMENDATIONS,
+    _deploycheck_session_client,
+    auth_api,
     base_url,
+    deck,
+    deck_report,
     deploy_env,
+    finished_job,
     http,
+    other_user,
+    recommend,
+    sample_pdf,
+    smoke_user,
+    uploaded_job,
 )
 from pytest_deploycheck.redaction import Redactor
 
@@ -42,8 +55,10 @@ MARKERS = {
 }
 
 _UNREACHABLE = "deploycheck_unreachable"
+_FINDINGS = "deploycheck-findings"
 _WORKER_STATE_DIR = "deploycheck_state_dir"
 _WORKER_OWNER_PID = "deploycheck_owner_pid"
+_WORKER_RUN_ID = "deploycheck_run_id"
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -79,6 +94,21 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         help="run checks marked destructive even against a production env",
     )
     group.addoption(
+        "--job-deadline",
+        dest="deploycheck_job_deadline",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        default=None,
+        help="how long a job may take to finish (overrides the env's journey.job_deadline_s)",
+    )
+    group.addoption(
+        "--check-rate-limit",
+        action="store_true",
+        dest="deploycheck_check_rate_limit",
+        help="run the opt-in check that the auth rate limit exists (it spends this IP's auth "
+        "budget for a minute; destructive)",
+    )
+    group.addoption(
         "--deploycheck-config",
         dest="deploycheck_config",
         metavar="PATH",
@@ -96,7 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         raise pytest.UsageError(f"deploycheck: {exc}") from None
     config.stash[CONTEXT] = context
-    config.pluginmanager.register(_UnreachableVerdict(), "deploycheck-unreachable-verdict")
+    config.pluginmanager.register(_RunFindings(), _FINDINGS)
 
 
 def _build_context(config: pytest.Config) -> DeployContext:
@@ -126,6 +156,12 @@ def _build_context(config: pytest.Config) -> DeployContext:
         elif env.expected_version:
             origins.expected_version = f"env {env.name!r}"
 
+    options = {
+        "allow_destructive_option": config.getoption("deploycheck_allow_destructive"),
+        "job_deadline_option": config.getoption("deploycheck_job_deadline"),
+        "check_rate_limit": config.getoption("deploycheck_check_rate_limit"),
+        "redactor": Redactor(env.secrets if env else ()),
+    }
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is not None:
         state_dir = workerinput.get(_WORKER_STATE_DIR)
@@ -136,12 +172,10 @@ def _build_context(config: pytest.Config) -> DeployContext:
             state_dir=Path(state_dir) if state_dir else None,
             owner_pid=int(workerinput.get(_WORKER_OWNER_PID, os.getpid())),
             is_worker=True,
-            allow_destructive_option=config.getoption("deploycheck_allow_destructive"),
-            redactor=Redactor(env.secrets if env else ()),
+            run_id=str(workerinput.get(_WORKER_RUN_ID, "local")),
+            **options,
         )
-    state_dir = (
-        Path(tempfile.mkdtemp(prefix="deploycheck-")) if env is not None and env.is_embedded else None
-    )
+    state_dir = Path(tempfile.mkdtemp(prefix="deploycheck-")) if env is not None else None
     return DeployContext(
         config_file=config_file,
         env=env,
@@ -149,8 +183,8 @@ def _build_context(config: pytest.Config) -> DeployContext:
         state_dir=state_dir,
         owner_pid=os.getpid(),
         is_worker=False,
-        allow_destructive_option=config.getoption("deploycheck_allow_destructive"),
-        redactor=Redactor(env.secrets if env else ()),
+        run_id=uuid.uuid4().hex[:10],
+        **options,
     )
 
 
@@ -161,6 +195,7 @@ def pytest_configure_node(node: Any) -> None:
     if context is not None and context.state_dir is not None:
         node.workerinput[_WORKER_STATE_DIR] = str(context.state_dir)
         node.workerinput[_WORKER_OWNER_PID] = context.owner_pid
+        node.workerinput[_WORKER_RUN_ID] = context.run_id
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -214,6 +249,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if isinstance(error, TargetUnreachable):
             item.session.shouldfail = f"target unreachable: {error.cause or error}"
             report.user_properties.append((_UNREACHABLE, str(error)))
+    if report.when == "call":
+        for message in item.stash.get(RECOMMENDATIONS, []):
+            report.user_properties.append((RECOMMENDATION, message))
+        if item.stash.get(RECOMMENDATIONS, []):
+            report.sections.append(
+                ("deploycheck: recommendations", "\n".join(item.stash[RECOMMENDATIONS]))
+            )
     start = item.stash.get(EXCHANGES_FROM, None)
     if start is not None and (report.when == "call" or report.failed):
         exchanges = context.exchanges[start:]
@@ -227,23 +269,39 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-class _UnreachableVerdict:
-    """On the reporting process (the controller under xdist): an unreachable target fails the run.
+class _RunFindings:
+    """On the reporting process (the controller under xdist): what the workers' reports carry.
 
-    xdist turns a worker's stop into "interrupted" (exit code 2); an unreachable
-    target is a failed verdict (1) with or without xdist, so pipelines see one code.
+    An unreachable target is a failed verdict (exit code 1) with or without xdist,
+    which otherwise turns a worker's stop into "interrupted" (2); recommendations
+    are collected for the terminal summary.
     """
 
     def __init__(self) -> None:
-        self.messages: list[str] = []
+        self.unreachable: list[str] = []
+        self.recommendations: list[tuple[str, str]] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.messages += [str(value) for name, value in report.user_properties if name == _UNREACHABLE]
+        for name, value in report.user_properties:
+            if name == _UNREACHABLE:
+                self.unreachable.append(str(value))
+            elif name == RECOMMENDATION:
+                self.recommendations.append((report.nodeid, str(value)))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.messages and session.exitstatus == pytest.ExitCode.INTERRUPTED:
+        if self.unreachable and session.exitstatus == pytest.ExitCode.INTERRUPTED:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    context: DeployContext | None = session.config.stash.get(CONTEXT, None)
+    if context is None or context.is_worker:
+        return
+    try:
+        context.notes.extend(context.cleanup())
+    except DeployCheckError as exc:
+        context.notes.append(f"cleanup failed: {exc}")
 
 
 def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
@@ -261,6 +319,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     from pytest_deploycheck import embedded
 
+    findings: _RunFindings | None = config.pluginmanager.get_plugin(_FINDINGS)
+    if findings is not None and findings.recommendations:
+        terminalreporter.section("deploycheck: recommendations (not failures)", yellow=True)
+        for nodeid, message in findings.recommendations:
+            terminalreporter.write_line(context.redactor.text(f"{nodeid}: {message}"), yellow=True)
     lines = list(context.notes)
     if context.state_dir is not None:
         deployment = embedded.read_state(context.state_dir)
@@ -282,6 +345,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
     embedded.stop(context.state_dir)
     shutil.rmtree(context.state_dir, ignore_errors=True)
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise pytest.UsageError(f"--job-deadline takes seconds, e.g. 120; got {value!r}") from None
+    if seconds <= 0:
+        raise pytest.UsageError(f"--job-deadline must be more than 0 seconds; got {value!r}")
+    return seconds
 
 
 def _given_on_command_line(config: pytest.Config, option: str) -> bool:

@@ -1,0 +1,189 @@
+"""Signing up and in as the run's users, within the target's auth rate limit.
+
+The real Anki service allows 5 calls a minute per client IP on register,
+login and refresh, failed ones included. Every rate-limited call goes through
+:class:`AuthApi`, which on a 429 waits ``Retry-After`` once per run if that
+fits ``auth.rate_limit_wait_s``, and otherwise says plainly what happened.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import secrets
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from pytest_deploycheck.client import DeployClient
+from pytest_deploycheck.config import TargetEnv
+from pytest_deploycheck.errors import CheckFailed, ConfigError
+from pytest_deploycheck.expect import describe, excerpt, expect_status, json_body
+from pytest_deploycheck.redaction import Redactor
+from pytest_deploycheck.store import RunUser
+
+DISPLAY_NAME = "pytest-deploycheck smoke user"
+
+
+class RateLimitBudget:
+    """One wait for ``Retry-After`` per run (per process); the rest is reported."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.waited_s = 0.0
+        self.calls = 0
+
+    def take_wait(self, seconds: float, allowed: float) -> bool:
+        with self._lock:
+            if self.waited_s > 0 or seconds > allowed:
+                return False
+            self.waited_s = seconds
+            return True
+
+
+class AuthApi:
+    """The target's auth endpoints, for checks and for provisioning users."""
+
+    def __init__(self, client: DeployClient, env: TargetEnv, budget: RateLimitBudget) -> None:
+        self.client = client
+        self.env = env
+        self.budget = budget
+
+    def limited(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A call that spends the auth rate limit; on 429 wait once for Retry-After."""
+        self.budget.calls += 1
+        response = self.client.request(method, path, **kwargs)
+        if response.status_code != 429:
+            return response
+        wait = retry_after_seconds(response)
+        allowed = self.env.auth.rate_limit_wait_s
+        if wait is not None and self.budget.take_wait(wait, allowed):
+            time.sleep(wait)
+            response = self.client.request(method, path, **kwargs)
+            if response.status_code != 429:
+                return response
+        raise CheckFailed(
+            f"{describe(response)}: the auth rate limit refused the call "
+            f"(Retry-After: {wait if wait is not None else 'not given'} s; this run already waited "
+            f"{self.budget.waited_s:.0f} s, and waits at most auth.rate_limit_wait_s={allowed:.0f} s, once). "
+            f"This process made {self.budget.calls} rate-limited auth calls; see the README, "
+            "'Auth calls a run spends'"
+        )
+
+    def register(self, email: str, password: str, handle: str) -> httpx.Response:
+        if self.env.auth.register_style == "full_name":
+            payload = {"email": email, "password": password, "full_name": DISPLAY_NAME}
+        else:
+            payload = {"email": email, "username": handle, "password": password, "display_name": DISPLAY_NAME}
+        return self.limited("POST", self.env.paths.register_, json=payload)
+
+    def login(self, email: str, password: str) -> httpx.Response:
+        return self.limited("POST", self.env.paths.login, json={"email": email, "password": password})
+
+    def refresh(self, refresh_token: str) -> httpx.Response:
+        return self.limited("POST", self.env.paths.refresh, json={"refresh_token": refresh_token})
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        try:
+            body = response.json()
+            value = str(body.get("retry_after")) if isinstance(body, dict) and "retry_after" in body else None
+        except ValueError:
+            value = None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def provision(api: AuthApi, label: str, run_id: str, redactor: Redactor) -> RunUser:
+    """Log in as the run's user ``label``: a throwaway one, or a configured account."""
+    env = api.env
+    auth = env.auth
+    if auth.mode == "account" or env.production:
+        email, password = (auth.email, auth.password) if label == "smoke" else (auth.second_email, auth.second_password)
+        if not email or not password:
+            keys = "auth.email / auth.password" if label == "smoke" else "auth.second_email / auth.second_password"
+            why = "is production: no throwaway users are registered there" if env.production else "uses auth.mode = 'account'"
+            raise ConfigError(f"env {env.name!r} {why}; set {keys} (from ${{VAR}}s)")
+        return _login(api, label, email, password, throwaway=False, register_status=None)
+    password = secrets.token_urlsafe(18) + "aA1!"
+    redactor.add(password)
+    handle = f"deploycheck-{run_id}-{label}"[:50]
+    email = f"deploycheck+{run_id}-{label}@{auth.email_domain}"
+    response = api.register(email, password, handle)
+    expect_status(response, (200, 201), f"registering the throwaway {label} user {email}")
+    return _login(api, label, email, password, throwaway=True, register_status=response.status_code)
+
+
+def _login(api: AuthApi, label: str, email: str, password: str, *, throwaway: bool, register_status: int | None) -> RunUser:
+    auth = api.env.auth
+    response = api.login(email, password)
+    expect_status(response, 200, f"logging in as the {label} user {email}")
+    body = json_body(response)
+    token = body.get(auth.access_token_field) if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise CheckFailed(
+            f"{describe(response)}: the login answer has no {auth.access_token_field!r} "
+            f"(fields: {', '.join(body) if isinstance(body, dict) else type(body).__name__}); "
+            "set auth.access_token_field for this env"
+        )
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    refresh = body.get(auth.refresh_token_field)
+    return RunUser(
+        label=label,
+        email=email,
+        user_id=str(user.get("id")) if user.get("id") else None,
+        access_token=token,
+        refresh_token=refresh if isinstance(refresh, str) else None,
+        throwaway=throwaway,
+        register_status=register_status,
+        login_fields=sorted(body),
+    )
+
+
+def cleanup(client: DeployClient, env: TargetEnv, contents: dict[str, Any]) -> list[str]:
+    """Delete what the run created, then its throwaway users; one line per outcome."""
+    users: dict[str, dict[str, Any]] = {k: v for k, v in contents.get("users", {}).items() if "error" not in v}
+    lines: list[str] = []
+    deleted = {"deck": 0, "job": 0, "user": 0}
+    paths = {"deck": env.paths.deck, "job": env.paths.job}
+    # Decks before jobs: a deck may belong to a job.
+    for item in sorted(contents.get("created", []), key=lambda c: c["kind"] != "deck"):
+        owner = users.get(item["owner"])
+        if owner is None:
+            lines.append(f"left behind: {item['kind']} {item['id']} (its user never logged in)")
+            continue
+        path = paths[item["kind"]].format(job_id=item["id"], deck_id=item["id"])
+        outcome = _delete(client, path, owner["access_token"])
+        if outcome is None:
+            deleted[item["kind"]] += 1
+        else:
+            lines.append(f"left behind: {item['kind']} {item['id']}: {outcome}")
+    for label, user in users.items():
+        if not user.get("throwaway"):
+            continue
+        outcome = _delete(client, env.paths.delete_account, user["access_token"], json={"confirmation": "DELETE"})
+        if outcome is None:
+            deleted["user"] += 1
+        else:
+            lines.append(f"left behind: throwaway {label} user {user['email']}: {outcome}")
+    done = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in deleted.items() if n)
+    lines.insert(0, f"cleanup: deleted {done or 'nothing'}")
+    return lines
+
+
+def _delete(client: DeployClient, path: str, token: str, **kwargs: Any) -> str | None:
+    try:
+        response = client.request("DELETE", path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+    except Exception as exc:  # cleanup must never hide the verdict
+        return str(exc)
+    if response.status_code in (200, 202, 204, 404):
+        return None
+    return f"{describe(response)}: {excerpt(response, 120)}"

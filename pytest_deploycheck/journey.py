@@ -1,0 +1,170 @@
+"""Upload -> job -> deck: the user's path, step by step, with what each step saw."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from pytest_deploycheck.client import DeployClient
+from pytest_deploycheck.config import TargetEnv
+from pytest_deploycheck.errors import CheckFailed
+from pytest_deploycheck.expect import describe, expect_status, json_body
+from pytest_deploycheck.store import RunUser
+
+UPLOAD_NAME = "deploycheck-smoke.pdf"
+
+
+@dataclass
+class UploadedJob:
+    job_id: str
+    status_code: int
+    body: dict[str, Any]
+
+
+@dataclass
+class Transition:
+    at_s: float
+    status: str
+    progress: Any = None
+
+    def __str__(self) -> str:
+        progress = f" {self.progress}%" if self.progress not in (None, "") else ""
+        return f"{self.status}{progress}@{self.at_s:.1f}s"
+
+
+@dataclass
+class JobRun:
+    """A job followed to its end: the last answer and every state change seen on the way."""
+
+    job_id: str
+    job: dict[str, Any]
+    transitions: list[Transition] = field(default_factory=list)
+    waited_s: float = 0.0
+    polls: int = 0
+
+    @property
+    def history(self) -> str:
+        return " -> ".join(str(t) for t in self.transitions) or "no answer"
+
+
+@dataclass
+class DownloadedDeck:
+    content: bytes
+    content_type: str
+    shape: str  # "link" (a JSON body with a URL) or "file" (the bytes themselves)
+    deck_id: str | None
+    link: str | None = field(default=None, repr=False)  # signed: never print it unredacted
+
+
+def upload(client: DeployClient, env: TargetEnv, user: RunUser, pdf: bytes, name: str = UPLOAD_NAME) -> UploadedJob:
+    journey = env.journey
+    response = client.post(
+        env.paths.upload,
+        headers=user.headers,
+        files={journey.upload_field: (name, pdf, "application/pdf")},
+        data=journey.upload_form,
+    )
+    expect_status(response, (200, 201, 202), "uploading a PDF")
+    body = json_body(response)
+    job_id = body.get(journey.job_id_field) if isinstance(body, dict) else None
+    if not job_id:
+        raise CheckFailed(f"{describe(response)}: the answer names no job ({journey.job_id_field!r} is missing)")
+    return UploadedJob(job_id=str(job_id), status_code=response.status_code, body=body)
+
+
+def wait_for_job(client: DeployClient, env: TargetEnv, user: RunUser, job_id: str, deadline_s: float) -> JobRun:
+    """Poll the job with backoff until it ends or the deadline passes; fail with what was seen."""
+    journey = env.journey
+    run = JobRun(job_id=job_id, job={})
+    start = time.monotonic()
+    interval = journey.poll_initial_s
+    path = env.paths.job.format(job_id=job_id)
+    while True:
+        response = client.get(path, headers=user.headers)
+        run.polls += 1
+        run.waited_s = time.monotonic() - start
+        expect_status(response, 200, f"following job {job_id}")
+        job = json_body(response)
+        run.job = job if isinstance(job, dict) else {}
+        status = str(run.job.get(journey.status_field, "?"))
+        progress = run.job.get("progress_percent", run.job.get("progress"))
+        if not run.transitions or run.transitions[-1].status != status:
+            run.transitions.append(Transition(run.waited_s, status, progress))
+        if status in journey.completed_values:
+            return run
+        if status in journey.failed_values:
+            error = run.job.get(journey.error_field)
+            raise CheckFailed(
+                f"job {job_id} ended {status!r} after {run.waited_s:.1f} s: "
+                f"{journey.error_field}={error!r}; states seen: {run.history}"
+            )
+        remaining = deadline_s - run.waited_s
+        if remaining <= 0:
+            hint = (
+                "no worker picked it up: is the worker (or its queue) running?"
+                if status in journey.pending_values
+                else "it never finished: is the worker stuck, or its LLM provider slow?"
+            )
+            raise CheckFailed(
+                f"job {job_id} still {status!r}"
+                + (f" at {progress}%" if progress not in (None, "") else "")
+                + f" after {run.waited_s:.1f} s (deadline {deadline_s:g} s: journey.job_deadline_s or "
+                f"--job-deadline): {hint} States seen: {run.history}"
+            )
+        time.sleep(min(interval, remaining))
+        interval = min(interval * 1.5, journey.poll_max_s)
+
+
+def deck_id_of(run: JobRun, env: TargetEnv) -> str:
+    deck_id = run.job.get(env.journey.deck_id_field)
+    if not deck_id:
+        raise CheckFailed(
+            f"job {run.job_id} is {run.job.get(env.journey.status_field)!r} but names no deck "
+            f"({env.journey.deck_id_field}={deck_id!r}): there is nothing to download"
+        )
+    return str(deck_id)
+
+
+def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -> DownloadedDeck:
+    """Fetch the deck: a JSON body with a link to follow, or the file itself."""
+    journey = env.journey
+    deck_id = run.job.get(journey.deck_id_field)
+    key = run.job_id if journey.download_by == "job" else deck_id_of(run, env)
+    response = client.get(env.paths.deck_download.format(deck_id=key, job_id=key), headers=user.headers)
+    expect_status(response, 200, "asking for the deck's download")
+    content_type = response.headers.get("content-type", "")
+    if "json" not in content_type:
+        return DownloadedDeck(response.content, content_type, "file", str(deck_id) if deck_id else None)
+    body = json_body(response)
+    link = body.get(journey.download_url_field) if isinstance(body, dict) else None
+    if not isinstance(link, str) or not link:
+        raise CheckFailed(
+            f"{describe(response)}: a JSON answer without {journey.download_url_field!r} "
+            f"(fields: {', '.join(body) if isinstance(body, dict) else type(body).__name__})"
+        )
+    link = urljoin(str(response.request.url), link)
+    # The link is presigned; the API's bearer token must not travel to another host.
+    headers = user.headers if same_origin(link, env.base_url) else {}
+    file_response = client.get(link, headers=headers)
+    expect_status(file_response, 200, "downloading the deck from its link")
+    return DownloadedDeck(
+        file_response.content, file_response.headers.get("content-type", ""), "link", str(deck_id), link
+    )
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base_url)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
+def without_query(url: str) -> str:
+    return urlsplit(url)._replace(query="", fragment="").geturl()
+
+
+def unauthenticated(client: DeployClient, url: str) -> httpx.Response:
+    """GET ``url`` with no credentials at all."""
+    return client.get(url)

@@ -1,0 +1,100 @@
+"""What a run shares between its processes: its users and what it created.
+
+A JSON file in the run's state directory, under a file lock: the first
+process (xdist worker) that needs the smoke user logs in and writes it there;
+the others read it, so a run logs in once whatever ``-n`` is. Everything a
+check creates is recorded here too, so the controller can delete it at the
+end, after all workers are done. The file is readable by its owner only and
+is deleted with the state directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from pytest_deploycheck.errors import DeployCheckError
+
+STORE_FILE = "run.json"
+
+
+@dataclass
+class RunUser:
+    """An authenticated user of this run."""
+
+    label: str  # "smoke" or "other"
+    email: str
+    user_id: str | None
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    throwaway: bool = False
+    register_status: int | None = None
+    login_fields: list[str] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+class RunStore:
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / STORE_FILE
+        self._lock = FileLock(str(state_dir / (STORE_FILE + ".lock")), timeout=600)
+
+    def user(self, label: str, create: Callable[[], RunUser]) -> RunUser:
+        """This run's user ``label``, created by whichever process asks first."""
+        with self._lock:
+            data = self._read()
+            saved = data["users"].get(label)
+            if saved is None:
+                try:
+                    user = create()
+                except DeployCheckError as exc:
+                    # Remember the failure: other workers must not spend auth calls retrying.
+                    data["users"][label] = {"error": str(exc), "kind": type(exc).__name__}
+                    self._write(data)
+                    raise
+                data["users"][label] = asdict(user)
+                self._write(data)
+                return user
+        if "error" in saved:
+            raise DeployCheckError(saved["error"])
+        return RunUser(**saved)
+
+    def record(self, owner: str, kind: str, resource_id: str) -> None:
+        """Remember a resource (``job``, ``deck``) a check created, for the cleanup."""
+        with self._lock:
+            data = self._read()
+            data["created"].append({"owner": owner, "kind": kind, "id": resource_id})
+            self._write(data)
+
+    def forget(self, kind: str, resource_id: str) -> None:
+        with self._lock:
+            data = self._read()
+            data["created"] = [
+                c for c in data["created"] if not (c["kind"] == kind and c["id"] == resource_id)
+            ]
+            self._write(data)
+
+    def contents(self) -> dict[str, Any]:
+        with self._lock:
+            return self._read()
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text())  # type: ignore[no-any-return]
+        except (OSError, ValueError):
+            return {"users": {}, "created": []}
+
+    def _write(self, data: dict[str, Any]) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(data, out)
+        tmp.replace(self.path)
