@@ -34,16 +34,21 @@ def expect_status(response: httpx.Response, expected: int | Iterable[int], why: 
     allowed = {expected} if isinstance(expected, int) else set(expected)
     if response.status_code in allowed:
         return
-    if allowed == set(range(200, 300)):
-        wanted = "2xx"
-    else:
-        wanted = " or ".join(str(code) for code in sorted(allowed))
+    wanted = _codes(allowed)
     body = excerpt(response)
     raise CheckFailed(
         f"{describe(response)}, expected {wanted}"
         + (f" ({why})" if why else "")
         + (f"; body: {body}" if body else "")
     )
+
+
+def _codes(allowed: set[int]) -> str:
+    """``{200..299}`` -> ``2xx``; ``{403, 404}`` -> ``403 or 404``."""
+    classes = sorted({code // 100 for code in allowed})
+    if all(set(range(c * 100, c * 100 + 100)) <= allowed for c in classes) and len(allowed) == 100 * len(classes):
+        return " or ".join(f"{c}xx" for c in classes)
+    return " or ".join(str(code) for code in sorted(allowed))
 
 
 def json_body(response: httpx.Response) -> Any:

@@ -147,7 +147,12 @@ def finished_job(
     """The uploaded job followed to a finished state within the deadline, with the states seen."""
     context = deploy_context(request.config)
     run = journey.wait_for_job(
-        _deploycheck_session_client, deploy_env, smoke_user, uploaded_job.job_id, context.job_deadline_s
+        _deploycheck_session_client,
+        deploy_env,
+        smoke_user,
+        uploaded_job.job_id,
+        context.job_deadline_s,
+        first_status=str(uploaded_job.body.get(deploy_env.journey.status_field, "")) or None,
     )
     deck_id = run.job.get(deploy_env.journey.deck_id_field)
     if deck_id:

@@ -76,10 +76,22 @@ def upload(client: DeployClient, env: TargetEnv, user: RunUser, pdf: bytes, name
     return UploadedJob(job_id=str(job_id), status_code=response.status_code, body=body)
 
 
-def wait_for_job(client: DeployClient, env: TargetEnv, user: RunUser, job_id: str, deadline_s: float) -> JobRun:
-    """Poll the job with backoff until it ends or the deadline passes; fail with what was seen."""
+def wait_for_job(
+    client: DeployClient,
+    env: TargetEnv,
+    user: RunUser,
+    job_id: str,
+    deadline_s: float,
+    first_status: str | None = None,
+) -> JobRun:
+    """Poll the job with backoff until it ends or the deadline passes; fail with what was seen.
+
+    ``first_status`` is the state the upload answered with (the start of the history).
+    """
     journey = env.journey
     run = JobRun(job_id=job_id, job={})
+    if first_status:
+        run.transitions.append(Transition(0.0, first_status))
     start = time.monotonic()
     interval = journey.poll_initial_s
     path = env.paths.job.format(job_id=job_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,25 @@ class Reference:
     url: str
     api_url: str
     log_path: str
+    data_dir: str
+
+    def rows(self, sql: str) -> list[tuple[object, ...]]:
+        """Read the deployment's own database (to prove nothing was left behind)."""
+        import sqlite3
+
+        connection = sqlite3.connect(f"file:{self.data_dir}/reference.sqlite3?mode=ro", uri=True)
+        try:
+            return connection.execute(sql).fetchall()
+        finally:
+            connection.close()
+
+    def metric(self, name: str, **labels: str) -> float:
+        """A counter from /metrics, summed over the series matching ``labels``."""
+        total = 0.0
+        for line in httpx.get(self.url + "/metrics", timeout=10).text.splitlines():
+            if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
 
 
 class Faults:
@@ -55,18 +75,24 @@ def start_reference(state_dir: Path, **settings: object) -> Reference:
         state_dir,
         settings={"control_token": CONTROL_TOKEN, "auth_rate_limit": 10_000, **settings},
     )
-    return Reference(deployment.url, deployment.url + "/api/v1", deployment.log_path)
+    return Reference(deployment.url, deployment.url + "/api/v1", deployment.log_path, deployment.data_dir)
+
+
+@contextmanager
+def running_reference(**settings: object) -> Iterator[Reference]:
+    state_dir = Path(tempfile.mkdtemp(prefix="deploycheck-tests-"))
+    try:
+        yield start_reference(state_dir, **settings)
+    finally:
+        embedded.stop(state_dir)
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def reference() -> Iterator[Reference]:
     """The reference deployment shared by the tests (auth rate limit lifted)."""
-    state_dir = Path(tempfile.mkdtemp(prefix="deploycheck-tests-"))
-    try:
-        yield start_reference(state_dir)
-    finally:
-        embedded.stop(state_dir)
-        shutil.rmtree(state_dir, ignore_errors=True)
+    with running_reference() as deployment:
+        yield deployment
 
 
 @pytest.fixture

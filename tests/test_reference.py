@@ -19,21 +19,7 @@ import pytest
 from pytest_deploycheck import embedded
 from tests.conftest import Faults, Reference, start_reference
 
-PDF_TEXT = (
-    "The mitochondrion is the powerhouse of the eukaryotic cell. "
-    "Photosynthesis converts light energy into chemical energy stored in glucose. "
-    "Enzymes accelerate chemical reactions by lowering their activation energy."
-)
-
-
-def make_pdf(text: str = PDF_TEXT) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=12)
-    pdf.multi_cell(0, 8, text)
-    return bytes(pdf.output())
+from pytest_deploycheck.sample_pdf import make_pdf
 
 
 @pytest.fixture

@@ -56,6 +56,16 @@ class Metrics:
         )
 
 
+def route_template(scope: Scope, status: int) -> str:
+    """``/api/v1/jobs/{job_id}`` for ``/api/v1/jobs/3f2…``: metrics must not have a series per id."""
+    if scope.get("route") is None:
+        return "<unmatched>" if status == 404 else scope["path"]
+    path: str = scope["path"]
+    for name, value in (scope.get("path_params") or {}).items():
+        path = path.replace(f"/{value}", f"/{{{name}}}", 1)
+    return path
+
+
 class Edge:
     def __init__(self, app: ASGIApp, settings: Settings, faults: FaultState, metrics: Metrics, api_prefix: str) -> None:
         self.settings = settings
@@ -102,8 +112,7 @@ class Edge:
             if not started:
                 await self._error(send_with_headers, "Internal Server Error", exc)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or ("<unmatched>" if status == 404 else path)
+            template = route_template(scope, status)
             self.metrics.requests.labels(scope["method"], template, str(status)).inc()
             self.metrics.latency.labels(scope["method"], template).observe(time.perf_counter() - start)
 
