@@ -25,7 +25,7 @@ SENTENCES = (
 )
 
 
-def make_pdf(sentences: tuple[str, ...] | list[str] = SENTENCES, title: str = "Study notes for a smoke run.") -> bytes:
+def make_pdf(sentences: tuple[str, ...] | list[str] = SENTENCES, title: str = "Study notes.") -> bytes:
     """A one-page PDF whose text layer holds ``sentences``."""
     lines = [title, ""] + textwrap.wrap(" ".join(sentences), width=88)
     text = " T* ".join(f"({_escape(line)}) Tj" for line in lines)
