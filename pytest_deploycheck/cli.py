@@ -27,12 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "faults":
-        from pytest_deploycheck.reference.faults import FAULTS
+        from pytest_deploycheck.reference.faults import FAULTS, PRESETS
 
         width = max(len(name) for name in FAULTS)
         for fault in FAULTS.values():
             value = f" (VALUE, default {fault.default:g})" if fault.default is not None else ""
             print(f"{fault.name:<{width}}  [{fault.area}] {fault.description}{value}")
+        for name, members in PRESETS.items():
+            print(f"\npreset {name}: {', '.join(members)}")
         return 0
     if server is None:
         print(

@@ -151,6 +151,38 @@ class JourneySettings(_Model):
     check_status_endpoint: bool = True
 
 
+Level = Literal["required", "recommended", "off"]
+
+
+class SecuritySettings(_Model):
+    """The header policy and the exposure and transport checks (see README, "Security")."""
+
+    # Recommended items fail too.
+    strict: bool = False
+    # item -> level, overriding the defaults (policy.DEFAULT_LEVELS).
+    levels: dict[str, Level] = Field(default_factory=dict)
+    # item -> why the gap is accepted: reported as "accepted", never fails or warns.
+    accepted: dict[str, str] = Field(default_factory=dict)
+    hsts_min_age_s: int = Field(15_552_000, ge=0)  # six months
+    hsts_include_subdomains: Level = "recommended"
+    referrer_policies: tuple[str, ...] = (
+        "no-referrer",
+        "same-origin",
+        "strict-origin",
+        "strict-origin-when-cross-origin",
+    )
+    cors_allowed_origins: tuple[str, ...] = ()
+    untrusted_origin: str = "https://deploycheck-untrusted.example"
+    # Consoles that must not be served on production (paths from the base URL).
+    consoles: tuple[str, ...] = ("/docs", "/redoc", "/swagger", "/swagger-ui.html", "/graphiql", "/api-docs")
+    debug_paths: tuple[str, ...] = ("/debug", "/__debug__/", "/console", "/_profiler")
+    cert_min_days: int = Field(14, ge=0)
+    # Where plain http listens, to check it redirects (default: http:// on the same host).
+    http_url: str | None = None
+    # A path (under the API prefix) that answers 5xx safely, to check error answers' headers.
+    probe_5xx_path: str | None = None
+
+
 class EmbeddedSettings(_Model):
     """Only for ``base_url = "embedded"``: how the plugin starts the reference deployment."""
 
@@ -178,6 +210,7 @@ class TargetEnv(_Model):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     paths: Paths = Field(default_factory=Paths)
     journey: JourneySettings = Field(default_factory=JourneySettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
 
     _secrets: frozenset[str] = PrivateAttr(default=frozenset())

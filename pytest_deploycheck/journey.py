@@ -23,6 +23,8 @@ class UploadedJob:
     job_id: str
     status_code: int
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    where: str = ""
 
 
 @dataclass
@@ -58,6 +60,9 @@ class DownloadedDeck:
     shape: str  # "link" (a JSON body with a URL) or "file" (the bytes themselves)
     deck_id: str | None
     link: str | None = field(default=None, repr=False)  # signed: never print it unredacted
+    headers: dict[str, str] = field(default_factory=dict)  # of the answer that carried the file
+    where: str = ""
+    served_by_api: bool = True
 
 
 def upload(client: DeployClient, env: TargetEnv, user: RunUser, pdf: bytes, name: str = UPLOAD_NAME) -> UploadedJob:
@@ -73,7 +78,13 @@ def upload(client: DeployClient, env: TargetEnv, user: RunUser, pdf: bytes, name
     job_id = body.get(journey.job_id_field) if isinstance(body, dict) else None
     if not job_id:
         raise CheckFailed(f"{describe(response)}: the answer names no job ({journey.job_id_field!r} is missing)")
-    return UploadedJob(job_id=str(job_id), status_code=response.status_code, body=body)
+    return UploadedJob(
+        job_id=str(job_id),
+        status_code=response.status_code,
+        body=body,
+        headers=dict(response.headers),
+        where=describe(response),
+    )
 
 
 def wait_for_job(
@@ -150,7 +161,10 @@ def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -
     expect_status(response, 200, "asking for the deck's download")
     content_type = response.headers.get("content-type", "")
     if "json" not in content_type:
-        return DownloadedDeck(response.content, content_type, "file", str(deck_id) if deck_id else None)
+        return DownloadedDeck(
+            response.content, content_type, "file", str(deck_id) if deck_id else None,
+            headers=dict(response.headers), where=describe(response),
+        )
     body = json_body(response)
     link = body.get(journey.download_url_field) if isinstance(body, dict) else None
     if not isinstance(link, str) or not link:
@@ -164,7 +178,14 @@ def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -
     file_response = client.get(link, headers=headers)
     expect_status(file_response, 200, "downloading the deck from its link")
     return DownloadedDeck(
-        file_response.content, file_response.headers.get("content-type", ""), "link", str(deck_id), link
+        file_response.content,
+        file_response.headers.get("content-type", ""),
+        "link",
+        str(deck_id),
+        link,
+        headers=dict(file_response.headers),
+        where=describe(file_response),
+        served_by_api=same_origin(link, env.base_url),
     )
 
 

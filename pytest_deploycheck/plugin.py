@@ -7,7 +7,9 @@ Loaded through the ``pytest11`` entry point. Fixtures live in
 
 from __future__ import annotations
 
+import html
 import importlib.metadata
+import json
 import os
 import shutil
 import tempfile
@@ -39,6 +41,7 @@ from pytest_deploycheck.fixtures import (  # noqa: F401  (pytest finds fixtures 
     smoke_user,
     uploaded_job,
 )
+from pytest_deploycheck.policy import REPORT_PROPERTY, ItemGrade, grade
 from pytest_deploycheck.redaction import Redactor
 
 MARKERS = {
@@ -280,6 +283,7 @@ class _RunFindings:
     def __init__(self) -> None:
         self.unreachable: list[str] = []
         self.recommendations: list[tuple[str, str]] = []
+        self.security: list[tuple[str, str, bool]] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
@@ -287,6 +291,25 @@ class _RunFindings:
                 self.unreachable.append(str(value))
             elif name == RECOMMENDATION:
                 self.recommendations.append((report.nodeid, str(value)))
+            elif name == REPORT_PROPERTY and report.when == "call":
+                self.security.extend((item, level, ok) for item, level, ok in json.loads(str(value)))
+
+    def security_grade(self) -> tuple[str, list[ItemGrade]] | None:
+        return grade(self.security) if self.security else None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str]) -> None:
+        """pytest-html: the security grade above the results table."""
+        result = self.security_grade()
+        if result is None:
+            return
+        headline, rows = result
+        cells = "".join(
+            f"<tr><td>{html.escape(r.status)}</td><td>{html.escape(r.item)}</td><td>{r.level}</td>"
+            f"<td>{r.answers - r.failed} of {r.answers} checks pass</td></tr>"
+            for r in rows
+        )
+        prefix.append(f"<h3>deploycheck: security grade</h3><p>{html.escape(headline)}</p><table>{cells}</table>")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -320,6 +343,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     from pytest_deploycheck import embedded
 
     findings: _RunFindings | None = config.pluginmanager.get_plugin(_FINDINGS)
+    graded = findings.security_grade() if findings is not None else None
+    if graded is not None:
+        headline, rows = graded
+        terminalreporter.section("deploycheck: security grade")
+        terminalreporter.write_line(headline)
+        for row in rows:
+            terminalreporter.write_line(
+                f"  {row.status:<8} {row.item:<26} {row.level:<12} {row.answers - row.failed} of {row.answers} checks pass",
+                red=row.status == "FAIL",
+                yellow=row.status == "warn",
+            )
     if findings is not None and findings.recommendations:
         terminalreporter.section("deploycheck: recommendations (not failures)", yellow=True)
         for nodeid, message in findings.recommendations:

@@ -142,6 +142,12 @@ class Edge:
             if f.on("no-frame-protection"):
                 chosen.pop("x-frame-options", None)
                 chosen["content-security-policy"] = "default-src 'none'"
+            if f.on("no-csp"):
+                chosen.pop("content-security-policy", None)
+            if f.on("no-referrer-policy"):
+                chosen.pop("referrer-policy", None)
+            if f.on("xss-protection-header"):
+                chosen["x-xss-protection"] = "1; mode=block"
             if f.on("csp-unsafe-inline"):
                 chosen["content-security-policy"] = (
                     "default-src 'self'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
@@ -150,6 +156,8 @@ class Edge:
             chosen["server"] = "uvicorn/0.30.1 (Python/3.11.7)"
         if f.on("x-powered-by"):
             chosen["x-powered-by"] = "FastAPI/0.110.0"
+        if f.on("insecure-cookie"):
+            chosen["set-cookie"] = "session=0f3c9a7be1; Path=/"
         return [(k.encode(), v.encode()) for k, v in chosen.items()]
 
     async def _error(

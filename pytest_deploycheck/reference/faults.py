@@ -41,6 +41,10 @@ _ALL = [
     Fault("x-powered-by", "security", "X-Powered-By: FastAPI/0.110.0"),
     Fault("traceback-in-errors", "security", "error bodies carry a Python traceback with file paths"),
     Fault("docs-exposed", "security", "/docs and /redoc are served even in production"),
+    Fault("no-csp", "security", "no Content-Security-Policy (the real service)"),
+    Fault("no-referrer-policy", "security", "no Referrer-Policy (the real service)"),
+    Fault("xss-protection-header", "security", "X-XSS-Protection: 1; mode=block, deprecated (the real service)"),
+    Fault("insecure-cookie", "security", "every answer sets a session cookie without Secure, HttpOnly or SameSite"),
     Fault("errors-bypass-headers", "security", "500 and 429 answers carry no security headers (the real service)"),
     # the journey
     Fault("upload-500", "journey", "POST /upload/ answers 500"),
@@ -62,6 +66,19 @@ _ALL = [
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}
 
+# Named sets of faults: the real service as observed (shared/contract, "Observed when the real backend runs").
+PRESETS: dict[str, tuple[str, ...]] = {
+    "anki-compendium-a9e235c": (
+        "status-500",
+        "public-bucket",
+        "token-survives-logout",
+        "errors-bypass-headers",
+        "no-csp",
+        "no-referrer-policy",
+        "xss-protection-header",
+    ),
+}
+
 
 class UnknownFault(ValueError):
     pass
@@ -77,10 +94,14 @@ def parse(specs: Iterable[str]) -> dict[str, float | None]:
                 continue
             name, _, raw = part.partition("=")
             name = name.strip()
+            if name in PRESETS and not raw:
+                active.update(parse(PRESETS[name]))
+                continue
             fault = FAULTS.get(name)
             if fault is None:
                 raise UnknownFault(
                     f"unknown fault {name!r}; known faults: " + ", ".join(sorted(FAULTS))
+                    + "; presets: " + ", ".join(sorted(PRESETS))
                 )
             if raw:
                 if fault.default is None:
