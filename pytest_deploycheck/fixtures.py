@@ -1,6 +1,7 @@
 """The fixtures users' tests and the shipped suites build on.
 
     deploy_env     the target environment, resolved and reachable (session)
+    deploy_env_unprobed  the same without the reachability probe (session)
     base_url       its base URL, e.g. https://api.example.com (session)
     http           an HTTP client bound to the env's API prefix, recorded (per test)
     smoke_user     the run's signed-in user; one login per run, xdist included (session)
@@ -51,6 +52,15 @@ def deploy_context(config: pytest.Config) -> DeployContext:
 def deploy_env(request: pytest.FixtureRequest) -> TargetEnv:
     """The target environment: resolved, read-only, reachable (starts the embedded deployment)."""
     return deploy_context(request.config).reach()
+
+
+@pytest.fixture(scope="session")
+def deploy_env_unprobed(request: pytest.FixtureRequest) -> TargetEnv:
+    """The target environment without the reachability probe: for checks of the transport itself."""
+    context = deploy_context(request.config)
+    if context.env is None:
+        return context.reach()  # raises "no target selected"
+    return context.target or context.env
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ from pytest_deploycheck.fixtures import (  # noqa: F401  (pytest finds fixtures 
     deck,
     deck_report,
     deploy_env,
+    deploy_env_unprobed,
     finished_job,
     http,
     other_user,

@@ -224,7 +224,8 @@ def _https_target(env: TargetEnv) -> tuple[str, int]:
     return parts.hostname or "", parts.port or 443
 
 
-def test_plain_http_redirects_to_https(deploy_env: TargetEnv) -> None:
+def test_plain_http_redirects_to_https(deploy_env_unprobed: TargetEnv) -> None:
+    deploy_env = deploy_env_unprobed
     host, _ = _https_target(deploy_env)
     http_base = deploy_env.security.http_url or f"http://{host}"
     path = deploy_env.api_prefix + deploy_env.health.liveness_path
@@ -242,7 +243,8 @@ def test_plain_http_redirects_to_https(deploy_env: TargetEnv) -> None:
         )
 
 
-def test_certificate_is_valid_and_not_expiring(deploy_env: TargetEnv) -> None:
+def test_certificate_is_valid_and_not_expiring(deploy_env_unprobed: TargetEnv) -> None:
+    deploy_env = deploy_env_unprobed
     host, port = _https_target(deploy_env)
     info = inspect_certificate(host, port, cafile=deploy_env.ca_bundle, timeout=deploy_env.timeouts.connect)
     minimum = deploy_env.security.cert_min_days
@@ -253,7 +255,8 @@ def test_certificate_is_valid_and_not_expiring(deploy_env: TargetEnv) -> None:
         )
 
 
-def test_only_tls_12_or_newer(deploy_env: TargetEnv) -> None:
+def test_only_tls_12_or_newer(deploy_env_unprobed: TargetEnv) -> None:
+    deploy_env = deploy_env_unprobed
     host, port = _https_target(deploy_env)
     info = inspect_certificate(host, port, cafile=deploy_env.ca_bundle, timeout=deploy_env.timeouts.connect)
     if info.version not in ("TLSv1.2", "TLSv1.3"):

@@ -9,6 +9,7 @@ pytester directory.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -119,6 +120,16 @@ class SuiteProject:
 
     def run_against(self, reference: Reference, *args: str) -> pytest.RunResult:
         return self.run("--base-url", reference.url, "--expect-version", __version__, *args)
+
+
+_PYTEST_FRAME = re.compile(r"pytest_deploycheck/[\w/]+\.py:\d+: |^E   .*Traceback", re.MULTILINE)
+
+
+def assert_no_plugin_traceback(result: pytest.RunResult) -> None:
+    """A failure is one message: no pytest traceback through the plugin's own frames."""
+    output = result.stdout.str()
+    assert not _PYTEST_FRAME.search(output), _PYTEST_FRAME.search(output)
+    assert "httpcore." not in output
 
 
 @pytest.fixture

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Faults, Reference, SuiteProject
+from tests.conftest import Faults, Reference, SuiteProject, assert_no_plugin_traceback
 from tests.servers import free_port, tcp_server
-
-
-def assert_no_plugin_traceback(result: pytest.RunResult) -> None:
-    output = result.stdout.str()
-    assert "Traceback" not in output
-    assert "pytest_deploycheck/" not in output
-    assert "httpcore" not in output
 
 
 def test_unreachable_target_stops_the_run_with_one_message(suite_project: SuiteProject) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Faults, Reference, SuiteProject
+from tests.conftest import assert_no_plugin_traceback, Faults, Reference, SuiteProject
 
 
 def test_healthy_deployment_passes(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
@@ -74,7 +74,7 @@ def test_fault_fails_the_right_check(
         result.stdout.fnmatch_lines([f"FAILED test_health.py::{name} - *"])
     result.stdout.fnmatch_lines([f"*{message}*"])
     # The message is the whole story: no traceback through the plugin.
-    assert "pytest_deploycheck/" not in result.stdout.str()
+    assert_no_plugin_traceback(result)
 
 
 def test_unhealthy_component_is_named(

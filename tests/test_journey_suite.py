@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import Faults, Reference, SuiteProject, running_reference
+from tests.conftest import assert_no_plugin_traceback, Faults, Reference, SuiteProject, running_reference
 
 SUITES = ("test_auth_flow.py", "test_journey.py")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}")
@@ -58,7 +58,7 @@ def test_fault_is_caught_by_the_right_check(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([f"{outcome} - *"])
     result.stdout.fnmatch_lines([f"*{message}"])
-    assert "pytest_deploycheck/" not in result.stdout.str()
+    assert_no_plugin_traceback(result)
 
 
 def test_stuck_job_fails_at_the_deadline(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:

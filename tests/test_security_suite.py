@@ -8,7 +8,7 @@ import pytest
 
 from pytest_deploycheck.config import SecuritySettings
 from pytest_deploycheck.policy import evaluate, parse_csp, parse_hsts
-from tests.conftest import Faults, Reference, SuiteProject, running_reference
+from tests.conftest import assert_no_plugin_traceback, Faults, Reference, SuiteProject, running_reference
 
 SUITE = "test_security.py"
 
@@ -47,7 +47,7 @@ def test_fault_fails_the_right_check(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([f"FAILED test_security.py::{failing} - *"])
     result.stdout.fnmatch_lines([f"*{message}*"])
-    assert "pytest_deploycheck/" not in result.stdout.str()
+    assert_no_plugin_traceback(result)
 
 
 def test_error_answers_without_headers_are_caught(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
