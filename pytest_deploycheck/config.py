@@ -183,6 +183,35 @@ class SecuritySettings(_Model):
     probe_5xx_path: str | None = None
 
 
+class LoadStage(_Model):
+    """Hold ``users`` (reached at ``spawn_rate`` per second) for ``duration_s``."""
+
+    duration_s: float = Field(gt=0)
+    users: int = Field(ge=0)
+    spawn_rate: float = Field(10.0, gt=0)
+
+
+class LoadProfileOverride(_Model):
+    """Replace a profile's stages, or scale its users and stretch its duration."""
+
+    stages: list[LoadStage] | None = None
+    users: int | None = Field(None, ge=0)
+    spawn_rate: float | None = Field(None, gt=0)
+    duration_s: float | None = Field(None, gt=0)
+
+
+class LoadSettings(_Model):
+    """Load runs: success criteria and profile overrides (see README, "Load tests")."""
+
+    # scope ("all", "GET /jobs/[id]", "time_to_deck") -> criterion or criteria.
+    criteria: dict[str, str | list[str]] = Field(default_factory=dict)
+    profiles: dict[str, LoadProfileOverride] = Field(default_factory=dict)
+    # Stop the run when a criterion is already hopelessly breached (k6's abortOnFail).
+    abort_on_breach: bool = False
+    creator_weight: int = Field(1, ge=0)
+    browser_weight: int = Field(10, ge=0)
+
+
 class EmbeddedSettings(_Model):
     """Only for ``base_url = "embedded"``: how the plugin starts the reference deployment."""
 
@@ -211,6 +240,7 @@ class TargetEnv(_Model):
     paths: Paths = Field(default_factory=Paths)
     journey: JourneySettings = Field(default_factory=JourneySettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    load: LoadSettings = Field(default_factory=LoadSettings)
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
 
     _secrets: frozenset[str] = PrivateAttr(default=frozenset())

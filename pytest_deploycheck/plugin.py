@@ -113,6 +113,36 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "budget for a minute; destructive)",
     )
     group.addoption(
+        "--load-profile",
+        dest="deploycheck_load_profile",
+        default="smoke",
+        metavar="NAME",
+        help="the load profile for -m load: smoke, baseline, stress, spike, soak (default: smoke)",
+    )
+    group.addoption(
+        "--load-processes",
+        dest="deploycheck_load_processes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run Locust as a master with N local worker processes (default: one process)",
+    )
+    group.addoption(
+        "--load-artifacts",
+        dest="deploycheck_load_artifacts",
+        default=None,
+        metavar="DIR",
+        help="where the load run writes Locust's HTML report, CSV statistics and the verdict",
+    )
+    group.addoption(
+        "--load-timeout",
+        dest="deploycheck_load_timeout",
+        type=float,
+        default=3 * 3600,
+        metavar="SECONDS",
+        help="stop a load run that has not ended after this long (default: 3 hours)",
+    )
+    group.addoption(
         "--deploycheck-config",
         dest="deploycheck_config",
         metavar="PATH",

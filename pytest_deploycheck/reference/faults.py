@@ -29,6 +29,7 @@ _ALL = [
     Fault("wrong-version", "health", "/info reports the previous release's version (a rollout that did not happen)"),
     Fault("slow", "health", "every answer is delayed by VALUE milliseconds", 1500),
     Fault("5xx-burst", "health", "a share VALUE (0-1) of API answers are 500s", 0.5),
+    Fault("slow-route", "health", "deck download links (GET /decks/{id}/download) are delayed by VALUE milliseconds", 1500),
     # security headers and exposure
     Fault("no-security-headers", "security", "no security headers at all"),
     Fault("weak-security-headers", "security", "HSTS max-age=300, X-Frame-Options ALLOWALL, no nosniff"),

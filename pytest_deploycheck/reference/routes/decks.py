@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -59,6 +60,8 @@ def get_deck(request: Request, deck_id: str, user: dict[str, Any] = Depends(curr
 )
 def download_deck(request: Request, deck_id: str, user: dict[str, Any] = Depends(current_user)) -> Any:
     s = services(request)
+    if s.faults.on("slow-route"):
+        time.sleep(s.faults.value("slow-route") / 1000)  # a sync route: runs in the thread pool
     if s.settings.download_by == "job":
         row = s.db.one("SELECT * FROM decks WHERE job_id = ?", deck_id)
         if row is None:

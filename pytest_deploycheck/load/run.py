@@ -1,0 +1,100 @@
+"""Running a Locust load profile in its own process (gevent never enters pytest) and reading its verdict."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_deploycheck.errors import DeployCheckError
+
+
+@dataclass
+class LoadRun:
+    """A finished Locust run: its exit code, verdict and artifacts."""
+
+    exit_code: int
+    results: dict[str, Any]
+    html_report: Path
+    csv_prefix: Path
+    output: str
+    command: list[str] = field(default_factory=list)
+
+    @property
+    def verdicts(self) -> list[dict[str, Any]]:
+        return list(self.results.get("verdicts", []))
+
+    def verdict_for(self, scope: str, criterion: str) -> dict[str, Any] | None:
+        for verdict in self.verdicts:
+            if verdict["scope"] == scope and verdict["criterion"] == criterion:
+                return verdict
+        return None
+
+
+def run_locust(
+    locustfile: Path,
+    artifacts: Path,
+    *,
+    env_name: str | None,
+    host: str | None = None,
+    config_path: Path | None = None,
+    profile: str = "smoke",
+    processes: int = 0,
+    timeout_s: float = 600,
+    extra_env: dict[str, str] | None = None,
+    on_line: Callable[[str], None] | None = None,
+    cwd: Path | None = None,
+) -> LoadRun:
+    """Run ``locust --headless`` with the deploycheck options; stream progress lines to ``on_line``."""
+    artifacts.mkdir(parents=True, exist_ok=True)
+    results_path = artifacts / "verdict.json"
+    results_path.unlink(missing_ok=True)
+    command = [
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--only-summary",
+        "--load-profile", profile,
+        "--deploycheck-results", str(results_path),
+        "--html", str(artifacts / "locust-report.html"),
+        "--csv", str(artifacts / "locust"),
+        "--progress-interval", "5",
+    ]
+    if env_name:
+        command += ["--deploycheck-env", env_name]
+    if config_path:
+        command += ["--deploycheck-config", str(config_path)]
+    if host:
+        command += ["--host", host]
+    if processes:
+        command += ["--processes", str(processes)]
+    environment = {**os.environ, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
+    lines: list[str] = []
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command, cwd=cwd, env=environment, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+    )
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if on_line is not None and "deploycheck" in line:
+                on_line(line.rstrip("\n"))
+            if time.monotonic() - started > timeout_s:
+                raise DeployCheckError(f"the load run did not end within {timeout_s:.0f} s: stopped")
+        exit_code = process.wait(timeout=max(1.0, timeout_s - (time.monotonic() - started)))
+    except (DeployCheckError, subprocess.TimeoutExpired) as exc:
+        process.kill()
+        process.wait()
+        raise DeployCheckError(f"{exc}; the load run's last lines:\n" + "\n".join(lines[-20:])) from None
+    try:
+        results = json.loads(results_path.read_text())
+    except (OSError, ValueError):
+        raise DeployCheckError(
+            f"the load run (exit code {exit_code}) left no verdict; its last lines:\n" + "\n".join(lines[-25:])
+        ) from None
+    return LoadRun(exit_code, results, artifacts / "locust-report.html", artifacts / "locust", "\n".join(lines), command)

@@ -1,0 +1,106 @@
+"""Load: run a Locust profile against the target and judge the env's success criteria.
+
+    pytest --env staging -m load --load-profile baseline [--load-processes 2]
+
+Locust runs in its own process; each criterion becomes a test result, and
+Locust's HTML report and CSV statistics are attached to the pytest-html
+report. Not part of ``-m smoke``: a load run takes minutes and creates data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_deploycheck import CheckFailed
+from pytest_deploycheck.fixtures import deploy_context
+from pytest_deploycheck.load import criteria as load_criteria
+from pytest_deploycheck.load.run import LoadRun, run_locust
+
+pytestmark = [pytest.mark.load, pytest.mark.destructive]
+
+LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfiles" / "anki_compendium.py"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "criterion" not in metafunc.fixturenames:
+        return
+    env = deploy_context(metafunc.config).env
+    declared = env.load.criteria if env is not None else None
+    try:
+        parsed = load_criteria.parse_all(declared)
+    except Exception as exc:  # a bad criterion is a usage error, reported once
+        raise pytest.UsageError(f"deploycheck: env {env.name if env else '?'}, load.criteria: {exc}") from None
+    metafunc.parametrize("criterion", parsed, ids=[str(c) for c in parsed])
+
+
+@pytest.fixture(scope="session")
+def load_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> LoadRun:
+    """The profile run once for the session; criteria are judged on its statistics."""
+    context = deploy_context(request.config)
+    env = context.env
+    if env is None:
+        pytest.skip("no target selected")
+    option = request.config.getoption
+    artifacts = Path(option("deploycheck_load_artifacts") or tmp_path_factory.mktemp("load"))
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    extra_env = {}
+    host = None
+    if not env.is_embedded:
+        # One sign-in for every Locust process: the run's smoke user.
+        user = request.getfixturevalue("smoke_user")
+        host = request.getfixturevalue("deploy_env").base_url
+        extra_env = {"DEPLOYCHECK_LOAD_ACCESS_TOKEN": user.access_token}
+        if user.refresh_token:
+            extra_env["DEPLOYCHECK_LOAD_REFRESH_TOKEN"] = user.refresh_token
+    run = run_locust(
+        LOCUSTFILE,
+        artifacts,
+        env_name=None if env.name == "adhoc" else env.name,
+        host=host,
+        config_path=context.config_file.path,
+        profile=option("deploycheck_load_profile"),
+        processes=option("deploycheck_load_processes"),
+        extra_env=extra_env,
+        on_line=(lambda line: reporter.write_line(context.redactor.text(line))) if reporter else None,
+        timeout_s=option("deploycheck_load_timeout"),
+        cwd=Path(request.config.rootpath),
+    )
+    context.notes.append(f"load run artifacts: {artifacts} (locust-report.html, locust_stats.csv, verdict.json)")
+    return run
+
+
+def _attach_artifacts(request: pytest.FixtureRequest, run: LoadRun) -> None:
+    try:
+        import pytest_html
+    except ImportError:
+        return
+    extras = request.getfixturevalue("extras")
+    extras.append(pytest_html.extras.url(str(run.html_report), name="Locust HTML report"))
+    for suffix in ("stats", "failures"):
+        path = Path(f"{run.csv_prefix}_{suffix}.csv")
+        if path.exists():
+            extras.append(pytest_html.extras.text(path.read_text(), name=path.name))
+
+
+def test_load_run_completed(request: pytest.FixtureRequest, load_run: LoadRun) -> None:
+    _attach_artifacts(request, load_run)
+    results = load_run.results
+    if results.get("aborted"):
+        raise CheckFailed(f"the load run was aborted: {results['aborted']}")
+    if results.get("breaking_point"):
+        print(results["breaking_point"])
+    if not results.get("requests"):
+        raise CheckFailed("the load run made no requests; its output:\n" + load_run.output[-2000:])
+
+
+def test_load_criterion(load_run: LoadRun, criterion: load_criteria.Criterion) -> None:
+    verdict = load_run.verdict_for(criterion.scope, criterion.text)
+    if verdict is None:
+        raise CheckFailed(f"{criterion} was not judged by the load run")
+    if not verdict["ok"]:
+        raise CheckFailed(
+            f"{criterion} breached: measured {verdict['measured_text']}, limit {verdict['limit_text']} "
+            f"({load_run.results.get('profile')} profile, {load_run.results.get('requests')} requests)"
+        )
