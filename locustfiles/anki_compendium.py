@@ -77,7 +77,7 @@ class BrowsingUser(DeployCheckUser):
     def job_detail(self) -> None:
         assert self.env is not None
         if BrowsingUser.seen_jobs:
-            job_id = random.choice(BrowsingUser.seen_jobs)
+            job_id = random.choice(BrowsingUser.seen_jobs)  # a creator may have deleted it since
             self.api("GET", self.env.paths.job, params_path={"job_id": job_id}, expect=(200, 404))
 
 
