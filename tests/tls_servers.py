@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import ssl
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,7 +60,9 @@ def https_server(cert: trustme.LeafCert, *, legacy_tls: bool = False) -> Iterato
     cert.configure_cert(context)
     if legacy_tls:
         context.set_ciphers("ALL:@SECLEVEL=0")
-        context.minimum_version = ssl.TLSVersion.TLSv1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # deprecated is the point here
+            context.minimum_version = ssl.TLSVersion.TLSv1
     else:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
