@@ -17,26 +17,24 @@ pytestmark = [pytest.mark.smoke, pytest.mark.health]
 SUCCESS = range(200, 300)
 
 
+def check_probe(http: DeployClient, env: TargetEnv, path: str, good_values: tuple[str, ...], what: str) -> None:
+    """2xx, within the health latency budget, with a body that says ``what`` (healthy / ready)."""
+    health = env.health
+    response = http.get(path)
+    expect_status(response, SUCCESS, what)
+    body = json_body(response)
+    expect_status_value(response, body, health.status_field, good_values, health.unhealthy_markers, what)
+    expect_latency(response, env.latency_ms.health, f"latency_ms.health of env {env.name!r}")
+
+
 def test_liveness(http: DeployClient, deploy_env: TargetEnv) -> None:
     health = deploy_env.health
-    response = http.get(health.liveness_path)
-    expect_status(response, SUCCESS, "liveness")
-    body = json_body(response)
-    expect_status_value(
-        response, body, health.status_field, health.healthy_values, health.unhealthy_markers, "healthy"
-    )
-    expect_latency(response, deploy_env.latency_ms.health, f"latency_ms.health of env {deploy_env.name!r}")
+    check_probe(http, deploy_env, health.liveness_path, health.healthy_values, "healthy")
 
 
 def test_readiness(http: DeployClient, deploy_env: TargetEnv) -> None:
     health = deploy_env.health
-    response = http.get(health.readiness_path)
-    expect_status(response, SUCCESS, "readiness")
-    body = json_body(response)
-    expect_status_value(
-        response, body, health.status_field, health.ready_values, health.unhealthy_markers, "ready"
-    )
-    expect_latency(response, deploy_env.latency_ms.health, f"latency_ms.health of env {deploy_env.name!r}")
+    check_probe(http, deploy_env, health.readiness_path, health.ready_values, "ready")
 
 
 def test_deployed_version(http: DeployClient, deploy_env: TargetEnv) -> None:

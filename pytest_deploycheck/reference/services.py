@@ -110,3 +110,17 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         code: {"model": RateLimited if code == 429 else ErrorBody, "description": _ERROR_TEXT[code]}
         for code in codes
     }
+
+
+def page_of(s: Services, table: str, where: str, params: list[Any], page: int, page_size: int) -> dict[str, Any]:
+    """One page of ``table`` rows (newest first) in the contract's paginated shape."""
+    import math
+
+    total = s.db.one(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", *params)["n"]  # type: ignore[index]
+    rows = s.db.all(
+        f"SELECT * FROM {table} WHERE {where} ORDER BY created_at DESC LIMIT ? OFFSET ?",
+        *params,
+        page_size,
+        (page - 1) * page_size,
+    )
+    return {"total": total, "page": page, "page_size": page_size, "pages": math.ceil(total / page_size), "items": rows}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
 from pytest_deploycheck.reference.schemas import Deck, DeckPage, DownloadLink
-from pytest_deploycheck.reference.services import Services, current_user, errors, require_owner, services
+from pytest_deploycheck.reference.services import Services, current_user, errors, page_of, require_owner, services
 
 router = APIRouter(prefix="/decks", tags=["decks"])
 storage_router = APIRouter(prefix="/storage", include_in_schema=False)
@@ -28,21 +27,7 @@ def list_decks(
     page_size: int = Query(20, ge=1, le=100),
     user: dict[str, Any] = Depends(current_user),
 ) -> dict[str, Any]:
-    s = services(request)
-    total = s.db.one("SELECT COUNT(*) AS n FROM decks WHERE user_id = ?", user["id"])["n"]  # type: ignore[index]
-    rows = s.db.all(
-        "SELECT * FROM decks WHERE user_id = ? ORDER BY created_at DESC LIMIT ? OFFSET ?",
-        user["id"],
-        page_size,
-        (page - 1) * page_size,
-    )
-    return {
-        "total": total,
-        "page": page,
-        "page_size": page_size,
-        "pages": math.ceil(total / page_size),
-        "items": rows,
-    }
+    return page_of(services(request), "decks", "user_id = ?", [user["id"]], page, page_size)
 
 
 @router.get("/{deck_id}", response_model=Deck, responses=errors(401, 403, 404))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 
 from pytest_deploycheck.reference.db import job_out, new_id, now
 from pytest_deploycheck.reference.schemas import Job, JobPage, JobStatus, JobStatusOut
-from pytest_deploycheck.reference.services import current_user, errors, require_owner, services
+from pytest_deploycheck.reference.services import current_user, errors, page_of, require_owner, services
 
 upload_router = APIRouter(prefix="/upload", tags=["upload"])
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -83,25 +82,13 @@ def list_jobs(
     page_size: int = Query(20, ge=1, le=100),
     user: dict[str, Any] = Depends(current_user),
 ) -> dict[str, Any]:
-    s = services(request)
     where, params = "user_id = ?", [user["id"]]
     if status_filter:
         where += " AND status = ?"
         params.append(status_filter)
-    total = s.db.one(f"SELECT COUNT(*) AS n FROM jobs WHERE {where}", *params)["n"]  # type: ignore[index]
-    rows = s.db.all(
-        f"SELECT * FROM jobs WHERE {where} ORDER BY created_at DESC LIMIT ? OFFSET ?",
-        *params,
-        page_size,
-        (page - 1) * page_size,
-    )
-    return {
-        "total": total,
-        "page": page,
-        "page_size": page_size,
-        "pages": math.ceil(total / page_size),
-        "items": [job_out(row) for row in rows],
-    }
+    result = page_of(services(request), "jobs", where, params, page, page_size)
+    result["items"] = [job_out(row) for row in result["items"]]
+    return result
 
 
 @router.get("/{job_id}", response_model=Job, responses=errors(401, 403, 404))
