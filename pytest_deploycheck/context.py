@@ -49,6 +49,7 @@ class DeployContext:
     failure: DeployCheckError | None = None  # why the target could not be reached
     notes: list[str] = field(default_factory=list)  # for the terminal summary
     exchanges: list[Exchange] = field(default_factory=list)  # every request of this process
+    _embedded_target: TargetEnv | None = None
 
     def client(self, **kwargs: object) -> DeployClient:
         """A client for the reached target that records into this run's exchanges."""
@@ -97,13 +98,24 @@ class DeployContext:
                 + ") or --base-url URL"
             )
         try:
-            target = self._start() if self.env.is_embedded else self.env
+            target = self.started()
             probe(DeployClient(target, self.redactor, on_exchange=self.exchanges.append))
         except DeployCheckError as exc:
             self.failure = exc
             raise
         self.target = target
         return target
+
+    def started(self) -> TargetEnv:
+        """The env with a concrete base URL (the embedded deployment started), not probed."""
+        assert self.env is not None
+        if self.target is not None:
+            return self.target
+        if not self.env.is_embedded:
+            return self.env
+        if self._embedded_target is None:
+            self._embedded_target = self._start()
+        return self._embedded_target
 
     def _start(self) -> TargetEnv:
         from pytest_deploycheck import embedded

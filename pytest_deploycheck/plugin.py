@@ -161,6 +161,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"deploycheck: {exc}") from None
     config.stash[CONTEXT] = context
     config.pluginmanager.register(_RunFindings(), _FINDINGS)
+    if config.pluginmanager.has_plugin("base_url"):
+        from pytest_deploycheck import base_url_override
+
+        config.pluginmanager.register(base_url_override, "deploycheck-base-url")
 
 
 def _build_context(config: pytest.Config) -> DeployContext:
@@ -170,7 +174,7 @@ def _build_context(config: pytest.Config) -> DeployContext:
     name = config.getoption("deploycheck_env")
     if name:
         origins.env = "--env" if _given_on_command_line(config, "--env") else "DEPLOYCHECK_ENV"
-    base_url_option = config.getoption("base_url", None)
+    base_url_option = config.getoption("base_url", None) or None  # pytest-base-url defaults to ""
     if not name and not base_url_option and config_file.default_env:
         name = config_file.default_env
         origins.env = f"default_env in {config_file.label}"

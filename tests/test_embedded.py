@@ -101,3 +101,16 @@ def test_server_exits_when_its_owner_is_gone(tmp_path: pytest.TempPathFactory) -
     if alive:
         os.kill(deployment.pid, 9)
     assert not alive, "the reference deployment outlived the process that owned it"
+
+
+def test_coexists_with_pytest_base_url(pytester: pytest.Pytester) -> None:
+    """pytest-base-url owns --base-url when installed; our base_url fixture still wins."""
+    pytest.importorskip("pytest_base_url")
+    pytester.makepyfile(
+        "def test_b(base_url, deploy_env):\n"
+        "    assert base_url == deploy_env.base_url and base_url.startswith('http://127.0.0.1:')\n"
+    )
+    result = pytester.runpytest_subprocess("--env", "local", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess("--base-url", "localhost:8000", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -31,7 +31,8 @@ def locust(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str]
     results = tmp_path / "verdict.json"
     completed = subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-         "--deploycheck-env", "local", "--load-profile", "smoke", "--deploycheck-results", str(results), *args],
+         "--deploycheck-env", "local", "--deploycheck-results", str(results),
+         *(args if "--load-profile" in args else ("--load-profile", "smoke", *args))],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     data = json.loads(results.read_text()) if results.exists() else {}
@@ -146,3 +147,27 @@ def test_runner_reports_a_run_that_left_no_verdict(tmp_path: Path) -> None:
     (tmp_path / "deploycheck.toml").write_text('[envs.x]\nbase_url = "http://127.0.0.1:9"\nload.criteria = { all = "p95 < 2s" }\n')
     with pytest.raises(DeployCheckError, match="left no verdict"):
         run_locust(LOCUSTFILE, tmp_path / "a", env_name="x", cwd=tmp_path, timeout_s=60)
+
+
+def stress_project(tmp_path: Path, faults: str = "") -> Path:
+    (tmp_path / "deploycheck.toml").write_text(
+        '[envs.local]\nbase_url = "embedded"\n'
+        f"embedded.faults = [{faults}]\n"
+        "[envs.local.load.criteria]\nall = \"p95 < 300ms\"\n"
+        "[envs.local.load.profiles.stress]\n"
+        "stages = [{ duration_s = 3, users = 2, spawn_rate = 2 }, { duration_s = 3, users = 4, spawn_rate = 4 }]\n"
+    )
+    return tmp_path
+
+
+def test_stress_without_a_breaking_point(tmp_path: Path) -> None:
+    completed, verdict = locust(stress_project(tmp_path), "--load-profile", "stress")
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert verdict["breaking_point"] == "no breaking point up to 4 users"
+
+
+def test_stress_reports_the_breaking_point(tmp_path: Path) -> None:
+    completed, verdict = locust(stress_project(tmp_path, '"slow=400"'), "--load-profile", "stress")
+    assert completed.returncode == 1
+    assert verdict["breaking_point"].startswith("breaking point: 2 users (all: p95 < 300ms measured")
+    assert "deploycheck: breaking point: 2 users" in completed.stderr
