@@ -11,7 +11,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def time_command(args: list[str], runs: int = 5, ok_codes: tuple[int, ...] = (0,), **kwargs: object) -> list[float]:
+def time_command(
+    args: list[str], runs: int = 5, ok_codes: tuple[int, ...] = (0,), **kwargs: object
+) -> list[float]:
     """Wall times (seconds) of ``runs`` runs of a command, process start to exit."""
     times = []
     for _ in range(runs):
@@ -19,7 +21,9 @@ def time_command(args: list[str], runs: int = 5, ok_codes: tuple[int, ...] = (0,
         result = subprocess.run(args, cwd=REPO, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
         times.append(time.perf_counter() - start)
         if result.returncode not in ok_codes:
-            sys.exit(f"{' '.join(args)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+            sys.exit(
+                f"{' '.join(args)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+            )
     return times
 
 

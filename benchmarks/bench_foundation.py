@@ -26,23 +26,56 @@ def main() -> None:
     quiet = ["-q", "-p", "no:cacheprovider"]
 
     print("== pytest --env local -m smoke (embedded reference deployment)")
-    report("smoke run, wall time", time_command(pytest_command("--env", "local", "-m", "smoke", *quiet), runs))
+    report(
+        "smoke run, wall time",
+        time_command(pytest_command("--env", "local", "-m", "smoke", *quiet), runs),
+    )
 
     print("== collection cost: pytest --co -q suites (addopts cleared so both runs collect)")
     no_strict = ["-o", "addopts=", "--co", "suites"]
     with_plugin = report("with the plugin", time_command(pytest_command(*no_strict, *quiet), runs))
-    without = report("without (-p no:deploycheck)", time_command(pytest_command(*no_strict, "-p", "no:deploycheck", *quiet), runs))
+    without = report(
+        "without (-p no:deploycheck)",
+        time_command(pytest_command(*no_strict, "-p", "no:deploycheck", *quiet), runs),
+    )
     print(f"{'plugin cost':<58} {with_plugin - without:+.2f} s ({with_plugin / without:.2f}x)")
-    bare = ["-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:locust", "-p", "no:testinfra", "-p", "no:anyio"]
-    with_plugin = report("with the plugin, other heavy plugins off", time_command(pytest_command(*no_strict, *bare, *quiet), runs))
-    without = report("without, other heavy plugins off", time_command(pytest_command(*no_strict, *bare, "-p", "no:deploycheck", *quiet), runs))
+    bare = [
+        "-p",
+        "no:schemathesis",
+        "-p",
+        "no:hypothesispytest",
+        "-p",
+        "no:locust",
+        "-p",
+        "no:testinfra",
+        "-p",
+        "no:anyio",
+    ]
+    with_plugin = report(
+        "with the plugin, other heavy plugins off",
+        time_command(pytest_command(*no_strict, *bare, *quiet), runs),
+    )
+    without = report(
+        "without, other heavy plugins off",
+        time_command(pytest_command(*no_strict, *bare, "-p", "no:deploycheck", *quiet), runs),
+    )
     print(f"{'plugin cost':<58} {with_plugin - without:+.2f} s ({with_plugin / without:.2f}x)")
 
     print("== time to verdict on a dead target (suites/test_health.py, default timeouts)")
     dead = f"http://127.0.0.1:{free_port()}"
-    report("unreachable (connection refused)", time_command(pytest_command("--base-url", dead, "suites/test_health.py", *quiet), runs, FAILED))
+    report(
+        "unreachable (connection refused)",
+        time_command(
+            pytest_command("--base-url", dead, "suites/test_health.py", *quiet), runs, FAILED
+        ),
+    )
     with tcp_server("hang") as hanging:
-        report("hanging (accepts TCP, never answers; read timeout 10 s)", time_command(pytest_command("--base-url", hanging, "suites/test_health.py", *quiet), runs, FAILED))
+        report(
+            "hanging (accepts TCP, never answers; read timeout 10 s)",
+            time_command(
+                pytest_command("--base-url", hanging, "suites/test_health.py", *quiet), runs, FAILED
+            ),
+        )
 
 
 if __name__ == "__main__":

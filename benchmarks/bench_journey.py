@@ -42,17 +42,27 @@ def critical_path(runs: int) -> tuple[list[float], list[float], list[float]]:
         try:
             api = httpx.Client(base_url=deployment.url + "/api/v1", timeout=10)
             name = uuid.uuid4().hex[:8]
-            api.post("/auth/register", json={"email": f"{name}@example.com", "username": name, "password": "password123"})
-            token = api.post("/auth/login", json={"email": f"{name}@example.com", "password": "password123"}).json()["access_token"]
+            api.post(
+                "/auth/register",
+                json={"email": f"{name}@example.com", "username": name, "password": "password123"},
+            )
+            token = api.post(
+                "/auth/login", json={"email": f"{name}@example.com", "password": "password123"}
+            ).json()["access_token"]
             auth = {"Authorization": f"Bearer {token}"}
             t0 = time.perf_counter()
-            job = api.post("/upload/", files={"file": ("a.pdf", make_pdf(), "application/pdf")}, headers=auth).json()
+            job = api.post(
+                "/upload/", files={"file": ("a.pdf", make_pdf(), "application/pdf")}, headers=auth
+            ).json()
             while job["status"] not in ("completed", "failed"):
                 time.sleep(0.01)
                 job = api.get(f"/jobs/{job['id']}", headers=auth).json()
             client.append(time.perf_counter() - t0)
             server.append(
-                (datetime.fromisoformat(job["completed_at"]) - datetime.fromisoformat(job["created_at"])).total_seconds()
+                (
+                    datetime.fromisoformat(job["completed_at"])
+                    - datetime.fromisoformat(job["created_at"])
+                ).total_seconds()
             )
         finally:
             embedded.stop(state)
@@ -67,20 +77,31 @@ def main() -> None:
     quiet = ["-q", "-p", "no:cacheprovider"]
 
     print("== pytest --env local -m smoke (health + auth + journey)")
-    serial = report("smoke run, serial", time_command(pytest_command("--env", "local", "-m", "smoke", *quiet), runs))
-    report("smoke run, -n 2", time_command(pytest_command("--env", "local", "-m", "smoke", "-n", "2", *quiet), runs))
+    serial = report(
+        "smoke run, serial",
+        time_command(pytest_command("--env", "local", "-m", "smoke", *quiet), runs),
+    )
+    report(
+        "smoke run, -n 2",
+        time_command(pytest_command("--env", "local", "-m", "smoke", "-n", "2", *quiet), runs),
+    )
 
     print("== fixed costs, measured alone")
-    collect = report("pytest start-up + collection (--co)", time_command(pytest_command("--env", "local", "-m", "smoke", "--co", *quiet), runs))
+    collect = report(
+        "pytest start-up + collection (--co)",
+        time_command(pytest_command("--env", "local", "-m", "smoke", "--co", *quiet), runs),
+    )
     starts, server, client = critical_path(runs)
     start = report("starting the embedded deployment", starts)
 
     print("== the deployment's critical path: upload -> completed")
-    path_server = report("server timestamps (created_at -> completed_at)", server)
+    report("server timestamps (created_at -> completed_at)", server)
     path_client = report("client view (upload answer -> completed, 10 ms polls)", client)
 
     overhead = serial - collect - start - path_client
-    print(f"{'suite overhead beyond those':<58} {overhead:6.2f} s ({overhead / serial:.0%} of the run)")
+    print(
+        f"{'suite overhead beyond those':<58} {overhead:6.2f} s ({overhead / serial:.0%} of the run)"
+    )
     print(f"(medians; critical path {statistics.median(server) * 1000:.0f} ms server-side)")
 
 

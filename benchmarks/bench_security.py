@@ -25,11 +25,15 @@ def main() -> None:
     with_security, without = [], []
     for _ in range(runs):
         with_security += time_command(pytest_command("--env", "local", "-m", "smoke", *quiet), 1)
-        without += time_command(pytest_command("--env", "local", "-m", "smoke and not security", *quiet), 1)
+        without += time_command(
+            pytest_command("--env", "local", "-m", "smoke and not security", *quiet), 1
+        )
     a = report("smoke run with the security suite", with_security)
     b = report("smoke run without it (-m 'smoke and not security')", without)
-    diffs = [x - y for x, y in zip(with_security, without)]
-    print(f"{'security suite adds (median of paired differences)':<58} {statistics.median(diffs):+.2f} s (medians: {a - b:+.2f} s)")
+    diffs = [x - y for x, y in zip(with_security, without, strict=True)]
+    print(
+        f"{'security suite adds (median of paired differences)':<58} {statistics.median(diffs):+.2f} s (medians: {a - b:+.2f} s)"
+    )
 
 
 if __name__ == "__main__":

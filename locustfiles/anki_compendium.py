@@ -95,20 +95,31 @@ class CreatorUser(DeployCheckUser):
             body, content_type = encode_multipart_formdata(
                 {**journey.upload_form, journey.upload_field: ("load.pdf", PDF, "application/pdf")}
             )
-            upload = self.api("POST", env.paths.upload, expect=(200, 201, 202), data=body,
-                              headers={"Content-Type": content_type})
+            upload = self.api(
+                "POST",
+                env.paths.upload,
+                expect=(200, 201, 202),
+                data=body,
+                headers={"Content-Type": content_type},
+            )
             job = upload.json()
             job_id = str(job[journey.job_id_field])
             deadline = start + journey.job_deadline_s
             while job.get(journey.status_field) not in journey.completed_values:
                 if job.get(journey.status_field) in journey.failed_values:
-                    raise RuntimeError(f"job {job_id} ended {job.get(journey.status_field)}: {job.get(journey.error_field)}")
+                    raise RuntimeError(
+                        f"job {job_id} ended {job.get(journey.status_field)}: {job.get(journey.error_field)}"
+                    )
                 if time.perf_counter() > deadline:
-                    raise RuntimeError(f"job {job_id} still {job.get(journey.status_field)} at the deadline")
+                    raise RuntimeError(
+                        f"job {job_id} still {job.get(journey.status_field)} at the deadline"
+                    )
                 time.sleep(0.25)
                 job = self.api("GET", env.paths.job, params_path={"job_id": job_id}).json()
             key = job_id if journey.download_by == "job" else str(job[journey.deck_id_field])
-            answer = self.api("GET", env.paths.deck_download, params_path={"deck_id": key, "job_id": key})
+            answer = self.api(
+                "GET", env.paths.deck_download, params_path={"deck_id": key, "job_id": key}
+            )
             content = answer.content
             if "json" in answer.headers.get("content-type", ""):
                 link = answer.json()[journey.download_url_field]
@@ -120,8 +131,15 @@ class CreatorUser(DeployCheckUser):
                 raise RuntimeError("invalid deck: " + "; ".join(report.problems))
             # Leave nothing behind: the deck, then the job.
             if journey.deck_id_field in job and job[journey.deck_id_field]:
-                self.api("DELETE", env.paths.deck, params_path={"deck_id": job[journey.deck_id_field]}, expect=(200, 204, 404))
-            self.api("DELETE", env.paths.job, params_path={"job_id": job_id}, expect=(200, 204, 404))
+                self.api(
+                    "DELETE",
+                    env.paths.deck,
+                    params_path={"deck_id": job[journey.deck_id_field]},
+                    expect=(200, 204, 404),
+                )
+            self.api(
+                "DELETE", env.paths.job, params_path={"job_id": job_id}, expect=(200, 204, 404)
+            )
         except Exception as exc:  # every failed step is one failed time_to_deck sample
             error = exc
         events.request.fire(

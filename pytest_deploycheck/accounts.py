@@ -75,11 +75,18 @@ class AuthApi:
         if self.env.auth.register_style == "full_name":
             payload = {"email": email, "password": password, "full_name": DISPLAY_NAME}
         else:
-            payload = {"email": email, "username": handle, "password": password, "display_name": DISPLAY_NAME}
+            payload = {
+                "email": email,
+                "username": handle,
+                "password": password,
+                "display_name": DISPLAY_NAME,
+            }
         return self.limited("POST", self.env.paths.register_, json=payload)
 
     def login(self, email: str, password: str) -> httpx.Response:
-        return self.limited("POST", self.env.paths.login, json={"email": email, "password": password})
+        return self.limited(
+            "POST", self.env.paths.login, json={"email": email, "password": password}
+        )
 
     def refresh(self, refresh_token: str) -> httpx.Response:
         return self.limited("POST", self.env.paths.refresh, json={"refresh_token": refresh_token})
@@ -90,7 +97,11 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     if value is None:
         try:
             body = response.json()
-            value = str(body.get("retry_after")) if isinstance(body, dict) and "retry_after" in body else None
+            value = (
+                str(body.get("retry_after"))
+                if isinstance(body, dict) and "retry_after" in body
+                else None
+            )
         except ValueError:
             value = None
     if value is None:
@@ -107,10 +118,22 @@ def provision(api: AuthApi, label: str, run_id: str, redactor: Redactor) -> RunU
     env = api.env
     auth = env.auth
     if auth.mode == "account" or env.production:
-        email, password = (auth.email, auth.password) if label == "smoke" else (auth.second_email, auth.second_password)
+        email, password = (
+            (auth.email, auth.password)
+            if label == "smoke"
+            else (auth.second_email, auth.second_password)
+        )
         if not email or not password:
-            keys = "auth.email / auth.password" if label == "smoke" else "auth.second_email / auth.second_password"
-            why = "is production: no throwaway users are registered there" if env.production else "uses auth.mode = 'account'"
+            keys = (
+                "auth.email / auth.password"
+                if label == "smoke"
+                else "auth.second_email / auth.second_password"
+            )
+            why = (
+                "is production: no throwaway users are registered there"
+                if env.production
+                else "uses auth.mode = 'account'"
+            )
             raise ConfigError(f"env {env.name!r} {why}; set {keys} (from ${{VAR}}s)")
         return _login(api, label, email, password, throwaway=False, register_status=None)
     password = secrets.token_urlsafe(18) + "aA1!"
@@ -122,7 +145,15 @@ def provision(api: AuthApi, label: str, run_id: str, redactor: Redactor) -> RunU
     return _login(api, label, email, password, throwaway=True, register_status=response.status_code)
 
 
-def _login(api: AuthApi, label: str, email: str, password: str, *, throwaway: bool, register_status: int | None) -> RunUser:
+def _login(
+    api: AuthApi,
+    label: str,
+    email: str,
+    password: str,
+    *,
+    throwaway: bool,
+    register_status: int | None,
+) -> RunUser:
     auth = api.env.auth
     response = api.login(email, password)
     expect_status(response, 200, f"logging in as the {label} user {email}")
@@ -150,7 +181,9 @@ def _login(api: AuthApi, label: str, email: str, password: str, *, throwaway: bo
 
 def cleanup(client: DeployClient, env: TargetEnv, contents: dict[str, Any]) -> list[str]:
     """Delete what the run created, then its throwaway users; one line per outcome."""
-    users: dict[str, dict[str, Any]] = {k: v for k, v in contents.get("users", {}).items() if "error" not in v}
+    users: dict[str, dict[str, Any]] = {
+        k: v for k, v in contents.get("users", {}).items() if "error" not in v
+    }
     lines: list[str] = []
     deleted = {"deck": 0, "job": 0, "user": 0}
     paths = {"deck": env.paths.deck, "job": env.paths.job}
@@ -169,7 +202,9 @@ def cleanup(client: DeployClient, env: TargetEnv, contents: dict[str, Any]) -> l
     for label, user in users.items():
         if not user.get("throwaway"):
             continue
-        outcome = _delete(client, env.paths.delete_account, user["access_token"], json={"confirmation": "DELETE"})
+        outcome = _delete(
+            client, env.paths.delete_account, user["access_token"], json={"confirmation": "DELETE"}
+        )
         if outcome is None:
             deleted["user"] += 1
         else:
@@ -181,7 +216,9 @@ def cleanup(client: DeployClient, env: TargetEnv, contents: dict[str, Any]) -> l
 
 def _delete(client: DeployClient, path: str, token: str, **kwargs: Any) -> str | None:
     try:
-        response = client.request("DELETE", path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        response = client.request(
+            "DELETE", path, headers={"Authorization": f"Bearer {token}"}, **kwargs
+        )
     except Exception as exc:  # cleanup must never hide the verdict
         return str(exc)
     if response.status_code in (200, 202, 204, 404):

@@ -59,7 +59,9 @@ class DeckReport:
         if self.collection_file:
             parts.append(f"{self.collection_file} ({self.collection_format})")
         if self.note_count is not None:
-            parts.append(f"{self.note_count} notes, {self.card_count} cards, {self.blank_notes} blank")
+            parts.append(
+                f"{self.note_count} notes, {self.card_count} cards, {self.blank_notes} blank"
+            )
         parts.append(f"Anki import: {self.anki_import}")
         return "; ".join(parts)
 
@@ -119,7 +121,8 @@ def _check_archive(data: bytes, report: DeckReport, content_type: str | None) ->
     if not present:
         report.problems.append(
             "the zip holds no Anki collection (expected one of "
-            + ", ".join(COLLECTION_NAMES) + f"; it has: {', '.join(names[:10]) or 'nothing'})"
+            + ", ".join(COLLECTION_NAMES)
+            + f"; it has: {', '.join(names[:10]) or 'nothing'})"
         )
         return False
     report.collection_file = present[0]
@@ -148,9 +151,13 @@ def _check_collection(path: Path, report: DeckReport, min_notes: int) -> None:
     report.blank_notes = sum(1 for note in fields if not any(_text(value) for value in note))
     report.sample_fields = [[_text(v)[:80] for v in note] for note in fields[:3]]
     if report.note_count < min_notes:
-        report.problems.append(f"the deck has {report.note_count} notes, expected at least {min_notes}")
+        report.problems.append(
+            f"the deck has {report.note_count} notes, expected at least {min_notes}"
+        )
     if report.blank_notes:
-        report.problems.append(f"{report.blank_notes} of {report.note_count} notes have only empty fields")
+        report.problems.append(
+            f"{report.blank_notes} of {report.note_count} notes have only empty fields"
+        )
     if report.card_count == 0 and report.note_count:
         report.problems.append(f"the deck has {report.note_count} notes but no cards")
 
@@ -175,7 +182,9 @@ def _import_with_anki(package: Path, workdir: Path, report: DeckReport) -> None:
             ImportAnkiPackageRequest,
         )
     except ImportError:
-        report.anki_import = "skipped: the anki package is not installed (pip install 'pytest-deploycheck[anki]')"
+        report.anki_import = (
+            "skipped: the anki package is not installed (pip install 'pytest-deploycheck[anki]')"
+        )
         return
     workdir.mkdir()
     collection = Collection(str(workdir / "collection.anki2"))

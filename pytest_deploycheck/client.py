@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ssl
 import time
@@ -137,10 +138,8 @@ class DeployClient(httpx.Client):
             raise unreachable(request.method, str(request.url), reason, self.redactor) from None
         elapsed = (time.perf_counter() - start) * 1000
         if "json" in response.headers.get("content-type", "") and not kwargs.get("stream"):
-            try:
+            with contextlib.suppress(ValueError):
                 self.redactor.learn_from_json(response.json())
-            except ValueError:
-                pass
         self._record(request, response, started_at, elapsed)
         return response
 
@@ -239,9 +238,12 @@ def describe_transport_error(exc: httpx.TransportError, timeout: httpx.Timeout) 
             f"TLS failed: {text}; check the certificate (set ca_bundle for a private CA, "
             "verify_tls = false only for throwaway test envs)"
         )
-    if "name or service not known" in lowered or "nodename nor servname" in lowered or (
-        "name resolution" in lowered
-    ) or "getaddrinfo" in lowered:
+    if (
+        "name or service not known" in lowered
+        or "nodename nor servname" in lowered
+        or ("name resolution" in lowered)
+        or "getaddrinfo" in lowered
+    ):
         return f"DNS lookup failed ({text}); check the host name in base_url"
     if "connection refused" in lowered or "errno 111" in lowered:
         return "connection refused: nothing listens there; check the port and that the service runs"

@@ -174,7 +174,14 @@ class SecuritySettings(_Model):
     cors_allowed_origins: tuple[str, ...] = ()
     untrusted_origin: str = "https://deploycheck-untrusted.example"
     # Consoles that must not be served on production (paths from the base URL).
-    consoles: tuple[str, ...] = ("/docs", "/redoc", "/swagger", "/swagger-ui.html", "/graphiql", "/api-docs")
+    consoles: tuple[str, ...] = (
+        "/docs",
+        "/redoc",
+        "/swagger",
+        "/swagger-ui.html",
+        "/graphiql",
+        "/api-docs",
+    )
     debug_paths: tuple[str, ...] = ("/debug", "/__debug__/", "/console", "/_profiler")
     cert_min_days: int = Field(14, ge=0)
     # Where plain http listens, to check it redirects (default: http:// on the same host).
@@ -345,7 +352,9 @@ def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
 
     unknown = set(data) - {"default_env", "envs"}
     for key in sorted(unknown):
-        raise ConfigError(f"{label}: unknown key {key!r}{_did_you_mean(key, ['default_env', 'envs'])}")
+        raise ConfigError(
+            f"{label}: unknown key {key!r}{_did_you_mean(key, ['default_env', 'envs'])}"
+        )
     envs = data.get("envs", {})
     if not isinstance(envs, dict) or not all(isinstance(v, dict) for v in envs.values()):
         raise ConfigError(f"{label}: 'envs' must be a table of tables, e.g. [envs.staging]")

@@ -53,7 +53,9 @@ class DeployContext:
 
     def client(self, **kwargs: object) -> DeployClient:
         """A client for the reached target that records into this run's exchanges."""
-        return DeployClient(self.reach(), self.redactor, on_exchange=self.exchanges.append, **kwargs)  # type: ignore[arg-type]
+        return DeployClient(
+            self.reach(), self.redactor, on_exchange=self.exchanges.append, **kwargs
+        )  # type: ignore[arg-type]
 
     @property
     def store(self) -> RunStore:

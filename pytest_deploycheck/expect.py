@@ -46,7 +46,9 @@ def expect_status(response: httpx.Response, expected: int | Iterable[int], why: 
 def _codes(allowed: set[int]) -> str:
     """``{200..299}`` -> ``2xx``; ``{403, 404}`` -> ``403 or 404``."""
     classes = sorted({code // 100 for code in allowed})
-    if all(set(range(c * 100, c * 100 + 100)) <= allowed for c in classes) and len(allowed) == 100 * len(classes):
+    if all(set(range(c * 100, c * 100 + 100)) <= allowed for c in classes) and len(
+        allowed
+    ) == 100 * len(classes):
         return " or ".join(f"{c}xx" for c in classes)
     return " or ".join(str(code) for code in sorted(allowed))
 

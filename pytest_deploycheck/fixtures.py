@@ -1,18 +1,18 @@
 """The fixtures users' tests and the shipped suites build on.
 
-    deploy_env     the target environment, resolved and reachable (session)
-    deploy_env_unprobed  the same without the reachability probe (session)
-    base_url       its base URL, e.g. https://api.example.com (session)
-    http           an HTTP client bound to the env's API prefix, recorded (per test)
-    smoke_user     the run's signed-in user; one login per run, xdist included (session)
-    other_user     a second user, for "others cannot read my data" (session)
-    auth_api       the auth endpoints, spending the rate limit carefully (per test)
-    sample_pdf     a small valid PDF with real sentences (session)
-    uploaded_job   the sample PDF uploaded as the smoke user (session)
-    finished_job   that job followed to its end within the deadline (session)
-    deck           the finished job's downloaded .apkg (session)
-    deck_report    the deck validated down to Anki's own import (session)
-    recommend      report a recommended-level finding without failing (per test)
+deploy_env     the target environment, resolved and reachable (session)
+deploy_env_unprobed  the same without the reachability probe (session)
+base_url       its base URL, e.g. https://api.example.com (session)
+http           an HTTP client bound to the env's API prefix, recorded (per test)
+smoke_user     the run's signed-in user; one login per run, xdist included (session)
+other_user     a second user, for "others cannot read my data" (session)
+auth_api       the auth endpoints, spending the rate limit carefully (per test)
+sample_pdf     a small valid PDF with real sentences (session)
+uploaded_job   the sample PDF uploaded as the smoke user (session)
+finished_job   that job followed to its end within the deadline (session)
+deck           the finished job's downloaded .apkg (session)
+deck_report    the deck validated down to Anki's own import (session)
+recommend      report a recommended-level finding without failing (per test)
 """
 
 from __future__ import annotations
@@ -79,7 +79,9 @@ def http(request: pytest.FixtureRequest, deploy_env: TargetEnv) -> Iterator[Depl
 
 
 @pytest.fixture(scope="session")
-def _deploycheck_session_client(request: pytest.FixtureRequest, deploy_env: TargetEnv) -> Iterator[DeployClient]:
+def _deploycheck_session_client(
+    request: pytest.FixtureRequest, deploy_env: TargetEnv
+) -> Iterator[DeployClient]:
     with deploy_context(request.config).client() as client:
         yield client
 
@@ -90,10 +92,14 @@ def auth_api(request: pytest.FixtureRequest, http: DeployClient, deploy_env: Tar
     return AuthApi(http, deploy_env, deploy_context(request.config).rate_limit_budget)
 
 
-def _run_user(request: pytest.FixtureRequest, label: str, client: DeployClient, env: TargetEnv) -> RunUser:
+def _run_user(
+    request: pytest.FixtureRequest, label: str, client: DeployClient, env: TargetEnv
+) -> RunUser:
     context = deploy_context(request.config)
     api = AuthApi(client, env, context.rate_limit_budget)
-    user = context.store.user(label, lambda: provision(api, label, context.run_id, context.redactor))
+    user = context.store.user(
+        label, lambda: provision(api, label, context.run_id, context.redactor)
+    )
     context.redactor.add(user.access_token, user.refresh_token)
     return user
 
@@ -112,7 +118,9 @@ def other_user(
 ) -> RunUser:
     """A second user, to prove one user cannot read another's data; skipped where none is configured."""
     auth = deploy_env.auth
-    if (deploy_env.production or auth.mode == "account") and not (auth.second_email and auth.second_password):
+    if (deploy_env.production or auth.mode == "account") and not (
+        auth.second_email and auth.second_password
+    ):
         pytest.skip(
             f"env {deploy_env.name!r} registers no throwaway users and has no second account "
             "(auth.second_email / auth.second_password)"
@@ -127,7 +135,9 @@ def sample_pdf(deploy_env: TargetEnv) -> bytes:
     if configured:
         path = Path(configured)
         if not path.is_file():
-            raise ConfigError(f"env {deploy_env.name!r}, key 'journey.sample_pdf': no file at {configured!r}")
+            raise ConfigError(
+                f"env {deploy_env.name!r}, key 'journey.sample_pdf': no file at {configured!r}"
+            )
         return path.read_bytes()
     return make_pdf()
 
@@ -184,7 +194,9 @@ def deck(
 @pytest.fixture(scope="session")
 def deck_report(deploy_env: TargetEnv, deck: journey.DownloadedDeck) -> DeckReport:
     """The deck validated: archive, collection, notes, cards, and an import with Anki's own engine."""
-    return validate_apkg(deck.content, min_notes=deploy_env.journey.min_notes, content_type=deck.content_type)
+    return validate_apkg(
+        deck.content, min_notes=deploy_env.journey.min_notes, content_type=deck.content_type
+    )
 
 
 @pytest.fixture

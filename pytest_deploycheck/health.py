@@ -23,7 +23,9 @@ def expect_status_value(
     __tracebackhide__ = True
     good = [value.lower() for value in good_values]
     if not isinstance(body, dict):
-        raise CheckFailed(f"{describe(response)}: expected a JSON object, got {type(body).__name__}")
+        raise CheckFailed(
+            f"{describe(response)}: expected a JSON object, got {type(body).__name__}"
+        )
     if field not in body:
         raise CheckFailed(
             f"{describe(response)}: the body has no {field!r} field to say whether it is {what} "
@@ -36,14 +38,22 @@ def expect_status_value(
         raise CheckFailed(
             f"{describe(response)} but says it is not {what}: {field}={status!r} "
             f"(expected one of {', '.join(good)}); {details}"
-            + (" — a check on the status code alone would have passed" if response.is_success else "")
+            + (
+                " — a check on the status code alone would have passed"
+                if response.is_success
+                else ""
+            )
         )
     if failing:
         details = "; ".join(f"{name}={value!r}" for name, value in failing)
-        raise CheckFailed(f"{describe(response)}: {field}={status!r}, but a component is failing: {details}")
+        raise CheckFailed(
+            f"{describe(response)}: {field}={status!r}, but a component is failing: {details}"
+        )
 
 
-def failing_components(body: dict[str, Any], field: str, markers: Iterable[str]) -> list[tuple[str, str]]:
+def failing_components(
+    body: dict[str, Any], field: str, markers: Iterable[str]
+) -> list[tuple[str, str]]:
     """``("database", "unhealthy: connection refused")`` for every component reporting a failure."""
     markers = tuple(marker.lower() for marker in markers)
     failing = []

@@ -65,7 +65,9 @@ class DownloadedDeck:
     served_by_api: bool = True
 
 
-def upload(client: DeployClient, env: TargetEnv, user: RunUser, pdf: bytes, name: str = UPLOAD_NAME) -> UploadedJob:
+def upload(
+    client: DeployClient, env: TargetEnv, user: RunUser, pdf: bytes, name: str = UPLOAD_NAME
+) -> UploadedJob:
     journey = env.journey
     response = client.post(
         env.paths.upload,
@@ -77,7 +79,9 @@ def upload(client: DeployClient, env: TargetEnv, user: RunUser, pdf: bytes, name
     body = json_body(response)
     job_id = body.get(journey.job_id_field) if isinstance(body, dict) else None
     if not job_id:
-        raise CheckFailed(f"{describe(response)}: the answer names no job ({journey.job_id_field!r} is missing)")
+        raise CheckFailed(
+            f"{describe(response)}: the answer names no job ({journey.job_id_field!r} is missing)"
+        )
     return UploadedJob(
         job_id=str(job_id),
         status_code=response.status_code,
@@ -157,13 +161,19 @@ def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -
     journey = env.journey
     deck_id = run.job.get(journey.deck_id_field)
     key = run.job_id if journey.download_by == "job" else deck_id_of(run, env)
-    response = client.get(env.paths.deck_download.format(deck_id=key, job_id=key), headers=user.headers)
+    response = client.get(
+        env.paths.deck_download.format(deck_id=key, job_id=key), headers=user.headers
+    )
     expect_status(response, 200, "asking for the deck's download")
     content_type = response.headers.get("content-type", "")
     if "json" not in content_type:
         return DownloadedDeck(
-            response.content, content_type, "file", str(deck_id) if deck_id else None,
-            headers=dict(response.headers), where=describe(response),
+            response.content,
+            content_type,
+            "file",
+            str(deck_id) if deck_id else None,
+            headers=dict(response.headers),
+            where=describe(response),
         )
     body = json_body(response)
     link = body.get(journey.download_url_field) if isinstance(body, dict) else None

@@ -244,7 +244,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     env = context.env
     if env is None:
         return [f"deploycheck: no target selected (config: {source})"]
-    target = "embedded reference deployment (started on first use)" if env.is_embedded else env.base_url
+    target = (
+        "embedded reference deployment (started on first use)" if env.is_embedded else env.base_url
+    )
     version = env.expected_version or (
         "this package's version" if env.is_embedded else "not checked (no expected_version)"
     )
@@ -327,13 +329,17 @@ class _RunFindings:
             elif name == RECOMMENDATION:
                 self.recommendations.append((report.nodeid, str(value)))
             elif name == REPORT_PROPERTY and report.when == "call":
-                self.security.extend((item, level, ok) for item, level, ok in json.loads(str(value)))
+                self.security.extend(
+                    (item, level, ok) for item, level, ok in json.loads(str(value))
+                )
 
     def security_grade(self) -> tuple[str, list[ItemGrade]] | None:
         return grade(self.security) if self.security else None
 
     @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str]) -> None:
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str]
+    ) -> None:
         """pytest-html: the security grade above the results table."""
         result = self.security_grade()
         if result is None:
@@ -344,7 +350,9 @@ class _RunFindings:
             f"<td>{r.answers - r.failed} of {r.answers} checks pass</td></tr>"
             for r in rows
         )
-        prefix.append(f"<h3>deploycheck: security grade</h3><p>{html.escape(headline)}</p><table>{cells}</table>")
+        prefix.append(
+            f"<h3>deploycheck: security grade</h3><p>{html.escape(headline)}</p><table>{cells}</table>"
+        )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -397,7 +405,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if context.state_dir is not None:
         deployment = embedded.read_state(context.state_dir)
         if deployment is not None:
-            lines.append(f"embedded reference deployment ran at {deployment.url} (log: {deployment.log_path})")
+            lines.append(
+                f"embedded reference deployment ran at {deployment.url} (log: {deployment.log_path})"
+            )
     if context.failure is not None:
         lines.append(str(context.failure))
     if lines:
@@ -427,7 +437,9 @@ def _positive_seconds(value: str) -> float:
 
 
 def _given_on_command_line(config: pytest.Config, option: str) -> bool:
-    return any(arg == option or arg.startswith(option + "=") for arg in config.invocation_params.args)
+    return any(
+        arg == option or arg.startswith(option + "=") for arg in config.invocation_params.args
+    )
 
 
 def _base_url_plugin_active(pluginmanager: pytest.PytestPluginManager) -> bool:

@@ -83,7 +83,9 @@ def parse_hsts(value: str) -> tuple[int | None, bool, bool]:
     return max_age, "includesubdomains" in flags, "preload" in flags
 
 
-def evaluate(headers: Mapping[str, str], where: str, *, https: bool, settings: SecuritySettings) -> list[Finding]:
+def evaluate(
+    headers: Mapping[str, str], where: str, *, https: bool, settings: SecuritySettings
+) -> list[Finding]:
     """Judge one response's headers; ``where`` names the response in messages (``GET /health -> 200``)."""
     h = {k.lower(): v for k, v in headers.items()}
     findings: list[Finding] = []
@@ -93,84 +95,147 @@ def evaluate(headers: Mapping[str, str], where: str, *, https: bool, settings: S
 
     nosniff = h.get("x-content-type-options")
     if nosniff is None:
-        add("x-content-type-options", False, f"X-Content-Type-Options is missing on {where} (expected 'nosniff')")
+        add(
+            "x-content-type-options",
+            False,
+            f"X-Content-Type-Options is missing on {where} (expected 'nosniff')",
+        )
     else:
-        add("x-content-type-options", nosniff.strip().lower() == "nosniff",
-            f"X-Content-Type-Options is {nosniff!r} on {where} (expected 'nosniff')")
+        add(
+            "x-content-type-options",
+            nosniff.strip().lower() == "nosniff",
+            f"X-Content-Type-Options is {nosniff!r} on {where} (expected 'nosniff')",
+        )
 
     csp = parse_csp(h["content-security-policy"]) if "content-security-policy" in h else None
     frame = (h.get("x-frame-options") or "").strip().upper()
     ancestors = csp.get("frame-ancestors") if csp else None
     if ancestors is not None:
-        add("frame-protection", "*" not in ancestors,
-            f"CSP frame-ancestors allows any site ({' '.join(ancestors)}) on {where} (expected 'none' or 'self')")
+        add(
+            "frame-protection",
+            "*" not in ancestors,
+            f"CSP frame-ancestors allows any site ({' '.join(ancestors)}) on {where} (expected 'none' or 'self')",
+        )
     elif frame:
-        add("frame-protection", frame in ("DENY", "SAMEORIGIN"),
-            f"X-Frame-Options is {frame!r} on {where} (expected DENY or SAMEORIGIN, or CSP frame-ancestors)")
+        add(
+            "frame-protection",
+            frame in ("DENY", "SAMEORIGIN"),
+            f"X-Frame-Options is {frame!r} on {where} (expected DENY or SAMEORIGIN, or CSP frame-ancestors)",
+        )
     else:
-        add("frame-protection", False,
-            f"no frame protection on {where}: neither X-Frame-Options (DENY or SAMEORIGIN) nor CSP frame-ancestors")
+        add(
+            "frame-protection",
+            False,
+            f"no frame protection on {where}: neither X-Frame-Options (DENY or SAMEORIGIN) nor CSP frame-ancestors",
+        )
 
     hsts = h.get("strict-transport-security")
     if hsts is not None:
         # Validated whenever sent: behind a TLS-terminating proxy it comes over plain http too.
         max_age, subdomains, _ = parse_hsts(hsts)
         minimum = settings.hsts_min_age_s
-        add("strict-transport-security", max_age is not None and max_age >= minimum,
-            f"Strict-Transport-Security is {hsts!r} on {where} (expected max-age of at least {minimum} s)")
-        sub_level = "accepted" if "strict-transport-security" in settings.accepted else settings.hsts_include_subdomains
+        add(
+            "strict-transport-security",
+            max_age is not None and max_age >= minimum,
+            f"Strict-Transport-Security is {hsts!r} on {where} (expected max-age of at least {minimum} s)",
+        )
+        sub_level = (
+            "accepted"
+            if "strict-transport-security" in settings.accepted
+            else settings.hsts_include_subdomains
+        )
         if sub_level != "off":
             if sub_level == "recommended" and settings.strict:
                 sub_level = "required"
-            add("strict-transport-security", subdomains,
-                f"Strict-Transport-Security has no includeSubDomains on {where}", level=sub_level)
+            add(
+                "strict-transport-security",
+                subdomains,
+                f"Strict-Transport-Security has no includeSubDomains on {where}",
+                level=sub_level,
+            )
     elif https:
-        add("strict-transport-security", False,
+        add(
+            "strict-transport-security",
+            False,
             f"Strict-Transport-Security is missing on {where} (an https target; expected max-age >= "
-            f"{settings.hsts_min_age_s})")
+            f"{settings.hsts_min_age_s})",
+        )
 
     if csp is None:
-        add("content-security-policy", False,
+        add(
+            "content-security-policy",
+            False,
             f"Content-Security-Policy is missing on {where} (expected at least default-src or script-src "
             "without 'unsafe-inline', 'unsafe-eval' or wildcards). The real Anki service sends none; "
-            "to accept the gap, set security.accepted.content-security-policy")
+            "to accept the gap, set security.accepted.content-security-policy",
+        )
     else:
         add("content-security-policy", *_judge_script_sources(csp, where))
 
     referrer = h.get("referrer-policy")
     allowed = settings.referrer_policies
     if referrer is None:
-        add("referrer-policy", False,
+        add(
+            "referrer-policy",
+            False,
             f"Referrer-Policy is missing on {where} (expected one of {', '.join(allowed)}). The real Anki "
-            "service sends none; to accept the gap, set security.accepted.referrer-policy")
+            "service sends none; to accept the gap, set security.accepted.referrer-policy",
+        )
     else:
         # Several comma-separated values: the last one the browser knows wins.
         last = referrer.split(",")[-1].strip().lower()
-        add("referrer-policy", last in allowed,
-            f"Referrer-Policy is {referrer!r} on {where} (expected one of {', '.join(allowed)})")
+        add(
+            "referrer-policy",
+            last in allowed,
+            f"Referrer-Policy is {referrer!r} on {where} (expected one of {', '.join(allowed)})",
+        )
 
     server = h.get("server")
-    add("server", server is None or not _VERSION.search(server),
-        f"Server: {server!r} on {where} names software and its version (expected no Server header or a generic one)")
-    for item, header in (("x-powered-by", "X-Powered-By"), ("x-aspnet-version", "X-AspNet-Version")):
-        value = h.get(item) or (h.get("x-aspnetmvc-version") if item == "x-aspnet-version" else None)
-        add(item, value is None, f"{header}: {value!r} on {where} tells attackers what runs there (expected absent)")
+    add(
+        "server",
+        server is None or not _VERSION.search(server),
+        f"Server: {server!r} on {where} names software and its version (expected no Server header or a generic one)",
+    )
+    for item, header in (
+        ("x-powered-by", "X-Powered-By"),
+        ("x-aspnet-version", "X-AspNet-Version"),
+    ):
+        value = h.get(item) or (
+            h.get("x-aspnetmvc-version") if item == "x-aspnet-version" else None
+        )
+        add(
+            item,
+            value is None,
+            f"{header}: {value!r} on {where} tells attackers what runs there (expected absent)",
+        )
 
     xss = h.get("x-xss-protection")
-    add("x-xss-protection", xss is None or xss.strip() == "0",
+    add(
+        "x-xss-protection",
+        xss is None or xss.strip() == "0",
         f"X-XSS-Protection: {xss!r} on {where} is deprecated and can open holes in old browsers "
-        "(expected absent or '0'; use a Content-Security-Policy)")
+        "(expected absent or '0'; use a Content-Security-Policy)",
+    )
     return findings
 
 
 def _judge_script_sources(csp: dict[str, list[str]], where: str) -> tuple[bool, str]:
-    directive = "script-src" if "script-src" in csp else "default-src" if "default-src" in csp else None
+    directive = (
+        "script-src" if "script-src" in csp else "default-src" if "default-src" in csp else None
+    )
     if directive is None:
-        return False, f"Content-Security-Policy on {where} has neither script-src nor default-src: scripts are unrestricted"
+        return (
+            False,
+            f"Content-Security-Policy on {where} has neither script-src nor default-src: scripts are unrestricted",
+        )
     sources = csp[directive]
     # With a nonce or hash, CSP2+ browsers ignore 'unsafe-inline'.
     hashed = any(s.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-")) for s in sources)
-    unsafe = [s for s in sources if s in _UNSAFE_SCRIPT_SOURCES and not (hashed and s == "'unsafe-inline'")]
+    unsafe = [
+        s
+        for s in sources
+        if s in _UNSAFE_SCRIPT_SOURCES and not (hashed and s == "'unsafe-inline'")
+    ]
     if unsafe:
         return False, (
             f"Content-Security-Policy {directive} allows {' '.join(unsafe)} on {where} "
@@ -204,7 +269,9 @@ def grade(findings: list[tuple[str, str, bool]]) -> tuple[str, list[ItemGrade]]:
             row.level = "required"  # includeSubDomains may be recommended while max-age is required
         row.answers += 1
         row.failed += 0 if ok else 1
-    rows = sorted(items.values(), key=lambda r: (r.level != "required", r.level != "recommended", r.item))
+    rows = sorted(
+        items.values(), key=lambda r: (r.level != "required", r.level != "recommended", r.item)
+    )
     required = [r for r in rows if r.level == "required"]
     recommended = [r for r in rows if r.level == "recommended"]
     accepted = [r for r in rows if r.level == "accepted"]

@@ -97,7 +97,9 @@ class Redactor:
     def json_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             return {
-                k: MASK if isinstance(v, str) and _SENSITIVE_KEY.search(str(k)) else self.json_value(v)
+                k: MASK
+                if isinstance(v, str) and _SENSITIVE_KEY.search(str(k))
+                else self.json_value(v)
                 for k, v in data.items()
             }
         if isinstance(data, list):

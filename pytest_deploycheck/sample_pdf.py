@@ -25,7 +25,9 @@ SENTENCES = (
 )
 
 
-def make_pdf(sentences: tuple[str, ...] | list[str] = SENTENCES, title: str = "Study notes.") -> bytes:
+def make_pdf(
+    sentences: tuple[str, ...] | list[str] = SENTENCES, title: str = "Study notes."
+) -> bytes:
     """A one-page PDF whose text layer holds ``sentences``."""
     lines = [title, ""] + textwrap.wrap(" ".join(sentences), width=88)
     text = " T* ".join(f"({_escape(line)}) Tj" for line in lines)
@@ -46,7 +48,10 @@ def make_pdf(sentences: tuple[str, ...] | list[str] = SENTENCES, title: str = "S
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)
 
 

@@ -22,9 +22,10 @@ def inspect_certificate(host: str, port: int, *, cafile: str | None, timeout: fl
     """Handshake with full verification (chain and host name); fail naming what is wrong."""
     context = ssl.create_default_context(cafile=cafile)
     try:
-        with socket.create_connection((host, port), timeout=timeout) as raw, context.wrap_socket(
-            raw, server_hostname=host
-        ) as tls:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            context.wrap_socket(raw, server_hostname=host) as tls,
+        ):
             cert = tls.getpeercert()
             version = tls.version() or "?"
     except ssl.SSLCertVerificationError as exc:
@@ -33,7 +34,9 @@ def inspect_certificate(host: str, port: int, *, cafile: str | None, timeout: fl
     except ssl.SSLError as exc:
         raise CheckFailed(f"TLS handshake with {host}:{port} failed: {exc.reason or exc}") from None
     except OSError as exc:
-        raise TargetUnreachable(f"could not reach {host}:{port} for TLS: {exc}", url=f"{host}:{port}", cause=str(exc)) from None
+        raise TargetUnreachable(
+            f"could not reach {host}:{port} for TLS: {exc}", url=f"{host}:{port}", cause=str(exc)
+        ) from None
     not_after = str(cert.get("notAfter", ""))
     days_left = (ssl.cert_time_to_seconds(not_after) - time.time()) / 86400 if not_after else 0.0
     subject = ", ".join("=".join(pair) for rdn in cert.get("subject", ()) for pair in rdn)
@@ -57,13 +60,16 @@ def legacy_protocol_accepted(host: str, port: int, *, timeout: float) -> str | N
     except (ValueError, ssl.SSLError) as exc:
         raise RuntimeError(f"this Python/OpenSSL cannot offer TLS 1.0/1.1 ({exc})") from None
     try:
-        with socket.create_connection((host, port), timeout=timeout) as raw, context.wrap_socket(
-            raw, server_hostname=host
-        ) as tls:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            context.wrap_socket(raw, server_hostname=host) as tls,
+        ):
             return tls.version()
     except ssl.SSLError as exc:
         if "no protocols available" in str(exc).lower():
-            raise RuntimeError("this OpenSSL build has TLS 1.0/1.1 disabled: cannot check") from None
+            raise RuntimeError(
+                "this OpenSSL build has TLS 1.0/1.1 disabled: cannot check"
+            ) from None
         return None
     except OSError:
         return None

@@ -38,25 +38,35 @@ def test_sign_up_and_sign_in(smoke_user: RunUser, deploy_env: TargetEnv) -> None
         raise CheckFailed(f"the login answer lacks {missing}; it has {smoke_user.login_fields}")
 
 
-def test_me_answers_for_the_signed_in_user(http: DeployClient, deploy_env: TargetEnv, smoke_user: RunUser) -> None:
+def test_me_answers_for_the_signed_in_user(
+    http: DeployClient, deploy_env: TargetEnv, smoke_user: RunUser
+) -> None:
     response = http.get(deploy_env.paths.me, headers=smoke_user.headers)
     expect_status(response, 200, "the signed-in user's own profile")
     body = json_body(response)
     if isinstance(body, dict) and "email" in body and body["email"] != smoke_user.email:
-        raise CheckFailed(f"{describe(response)}: answers for {body['email']!r}, not the signed-in user")
+        raise CheckFailed(
+            f"{describe(response)}: answers for {body['email']!r}, not the signed-in user"
+        )
 
 
 def test_no_token_is_refused(http: DeployClient, deploy_env: TargetEnv) -> None:
     response = http.get(deploy_env.paths.me)
-    expect_status(response, 401, "a protected endpoint without a token must refuse: is auth bypassed?")
+    expect_status(
+        response, 401, "a protected endpoint without a token must refuse: is auth bypassed?"
+    )
 
 
-def test_tampered_token_is_refused(http: DeployClient, deploy_env: TargetEnv, smoke_user: RunUser) -> None:
+def test_tampered_token_is_refused(
+    http: DeployClient, deploy_env: TargetEnv, smoke_user: RunUser
+) -> None:
     response = http.get(deploy_env.paths.me, headers=bearer(tampered(smoke_user.access_token)))
     expect_status(response, REFUSED, "a token whose signature was changed must be refused")
 
 
-def test_expired_looking_token_is_refused(http: DeployClient, deploy_env: TargetEnv, smoke_user: RunUser) -> None:
+def test_expired_looking_token_is_refused(
+    http: DeployClient, deploy_env: TargetEnv, smoke_user: RunUser
+) -> None:
     response = http.get(deploy_env.paths.me, headers=bearer(expired(smoke_user.access_token)))
     expect_status(response, REFUSED, "a token that expired an hour ago must be refused")
 
@@ -68,31 +78,44 @@ def test_wrong_password_is_refused(auth_api: AuthApi, smoke_user: RunUser) -> No
 
 def test_access_token_is_not_a_refresh_token(auth_api: AuthApi, smoke_user: RunUser) -> None:
     response = auth_api.refresh(smoke_user.access_token)
-    expect_status(response, (400, 401, 403, 422), "an access token must not work as a refresh token")
+    expect_status(
+        response, (400, 401, 403, 422), "an access token must not work as a refresh token"
+    )
 
 
 @pytest.fixture(scope="module")
-def refreshed_token(request: pytest.FixtureRequest, smoke_user: RunUser, deploy_env: TargetEnv) -> str:
+def refreshed_token(
+    request: pytest.FixtureRequest, smoke_user: RunUser, deploy_env: TargetEnv
+) -> str:
     if not smoke_user.refresh_token:
         pytest.skip("the login answer has no refresh token (auth.refresh_token_field)")
     context = deploy_context(request.config)
     with context.client() as client:
-        response = AuthApi(client, deploy_env, context.rate_limit_budget).refresh(smoke_user.refresh_token)
+        response = AuthApi(client, deploy_env, context.rate_limit_budget).refresh(
+            smoke_user.refresh_token
+        )
         expect_status(response, 200, "refreshing the session")
         token = json_body(response).get(deploy_env.auth.access_token_field)
     if not isinstance(token, str) or not token:
-        raise CheckFailed(f"{describe(response)}: no {deploy_env.auth.access_token_field!r} in the answer")
+        raise CheckFailed(
+            f"{describe(response)}: no {deploy_env.auth.access_token_field!r} in the answer"
+        )
     context.redactor.add(token)
     return token
 
 
-def test_refresh_gives_a_working_token(http: DeployClient, deploy_env: TargetEnv, refreshed_token: str) -> None:
+def test_refresh_gives_a_working_token(
+    http: DeployClient, deploy_env: TargetEnv, refreshed_token: str
+) -> None:
     response = http.get(deploy_env.paths.me, headers=bearer(refreshed_token))
     expect_status(response, 200, "the refreshed access token must work")
 
 
 def test_logout_ends_the_session(
-    http: DeployClient, deploy_env: TargetEnv, refreshed_token: str, recommend: Callable[[str], None]
+    http: DeployClient,
+    deploy_env: TargetEnv,
+    refreshed_token: str,
+    recommend: Callable[[str], None],
 ) -> None:
     response = http.post(deploy_env.paths.logout, headers=bearer(refreshed_token))
     expect_status(response, (200, 204), "signing out")
@@ -112,16 +135,24 @@ def test_logout_ends_the_session(
 
 
 @pytest.mark.destructive
-def test_auth_rate_limit_exists(request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv) -> None:
+def test_auth_rate_limit_exists(
+    request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv
+) -> None:
     if not deploy_context(request.config).check_rate_limit:
-        pytest.skip("opt-in: pass --check-rate-limit (it spends this IP's auth budget for a minute)")
+        pytest.skip(
+            "opt-in: pass --check-rate-limit (it spends this IP's auth budget for a minute)"
+        )
     email = f"deploycheck-ratelimit-{uuid.uuid4().hex[:8]}@{deploy_env.auth.email_domain}"
     start = time.monotonic()
     for attempt in range(1, 31):
-        response = http.post(deploy_env.paths.login, json={"email": email, "password": "not-the-password"})
+        response = http.post(
+            deploy_env.paths.login, json={"email": email, "password": "not-the-password"}
+        )
         if response.status_code == 429:
             if "retry-after" not in response.headers:
-                raise CheckFailed(f"{describe(response)} after {attempt} attempts, but without Retry-After")
+                raise CheckFailed(
+                    f"{describe(response)} after {attempt} attempts, but without Retry-After"
+                )
             return
     raise CheckFailed(
         f"30 failed logins in {time.monotonic() - start:.1f} s and no 429: "
@@ -144,7 +175,7 @@ def tampered(token: str) -> str:
         return token[:-1] + ("A" if token[-1] != "A" else "B")
     middle = len(signature) // 2
     changed = "A" if signature[middle] != "A" else "B"
-    return f"{head}.{signature[:middle]}{changed}{signature[middle + 1:]}"
+    return f"{head}.{signature[:middle]}{changed}{signature[middle + 1 :]}"
 
 
 def expired(token: str) -> str:

@@ -17,13 +17,17 @@ pytestmark = [pytest.mark.smoke, pytest.mark.health]
 SUCCESS = range(200, 300)
 
 
-def check_probe(http: DeployClient, env: TargetEnv, path: str, good_values: tuple[str, ...], what: str) -> None:
+def check_probe(
+    http: DeployClient, env: TargetEnv, path: str, good_values: tuple[str, ...], what: str
+) -> None:
     """2xx, within the health latency budget, with a body that says ``what`` (healthy / ready)."""
     health = env.health
     response = http.get(path)
     expect_status(response, SUCCESS, what)
     body = json_body(response)
-    expect_status_value(response, body, health.status_field, good_values, health.unhealthy_markers, what)
+    expect_status_value(
+        response, body, health.status_field, good_values, health.unhealthy_markers, what
+    )
     expect_latency(response, env.latency_ms.health, f"latency_ms.health of env {env.name!r}")
 
 

@@ -13,7 +13,13 @@ from pytest_deploycheck import CheckFailed, DeployClient, TargetEnv
 from pytest_deploycheck.apkg import DeckReport
 from pytest_deploycheck.expect import describe, expect_status, json_body
 from pytest_deploycheck.fixtures import deploy_context
-from pytest_deploycheck.journey import DownloadedDeck, JobRun, UploadedJob, deck_id_of, without_query
+from pytest_deploycheck.journey import (
+    DownloadedDeck,
+    JobRun,
+    UploadedJob,
+    deck_id_of,
+    without_query,
+)
 from pytest_deploycheck.store import RunUser
 
 pytestmark = [pytest.mark.smoke, pytest.mark.journey, pytest.mark.destructive]
@@ -47,7 +53,9 @@ def test_deck_record_matches_the_job(
     expect_status(response, 200, "the job's deck record")
     deck = json_body(response)
     if deck.get("job_id") not in (None, finished_job.job_id):
-        raise CheckFailed(f"{describe(response)}: the deck belongs to job {deck['job_id']}, not {finished_job.job_id}")
+        raise CheckFailed(
+            f"{describe(response)}: the deck belongs to job {deck['job_id']}, not {finished_job.job_id}"
+        )
     if deck.get("card_count") == 0:
         raise CheckFailed(f"{describe(response)}: the deck record says card_count=0")
 
@@ -57,7 +65,9 @@ def test_status_endpoint_agrees_with_the_job(
 ) -> None:
     if not deploy_env.journey.check_status_endpoint:
         pytest.skip("journey.check_status_endpoint = false for this env")
-    response = http.get(deploy_env.paths.job_status.format(job_id=finished_job.job_id), headers=smoke_user.headers)
+    response = http.get(
+        deploy_env.paths.job_status.format(job_id=finished_job.job_id), headers=smoke_user.headers
+    )
     expect_status(response, 200, "the cheap polling endpoint clients use while a job runs")
     status = json_body(response)
     field = deploy_env.journey.status_field
@@ -67,26 +77,38 @@ def test_status_endpoint_agrees_with_the_job(
         )
     deck_field = deploy_env.journey.deck_id_field
     if deck_field in status and status[deck_field] != finished_job.job.get(deck_field):
-        raise CheckFailed(f"{describe(response)} names deck {status[deck_field]!r}, the job {finished_job.job.get(deck_field)!r}")
+        raise CheckFailed(
+            f"{describe(response)} names deck {status[deck_field]!r}, the job {finished_job.job.get(deck_field)!r}"
+        )
 
 
 def test_deck_is_an_anki_package(deck_report: DeckReport) -> None:
     if not deck_report.archive_ok or deck_report.collection_file is None:
-        raise CheckFailed("the downloaded deck is not an Anki package: " + "; ".join(deck_report.problems))
+        raise CheckFailed(
+            "the downloaded deck is not an Anki package: " + "; ".join(deck_report.problems)
+        )
 
 
 def test_deck_has_notes_with_content(deck_report: DeckReport, deploy_env: TargetEnv) -> None:
     test_deck_is_an_anki_package(deck_report)
     if deck_report.problems:
-        raise CheckFailed("the deck is not usable: " + "; ".join(deck_report.problems) + f" ({deck_report.summary()})")
+        raise CheckFailed(
+            "the deck is not usable: "
+            + "; ".join(deck_report.problems)
+            + f" ({deck_report.summary()})"
+        )
 
 
 def test_deck_imports_into_anki(deck_report: DeckReport) -> None:
     test_deck_is_an_anki_package(deck_report)
     if deck_report.import_skipped:
         pytest.skip(deck_report.anki_import)
-    if not deck_report.anki_import.startswith("ok") or any("Anki" in p for p in deck_report.problems):
-        raise CheckFailed(f"Anki's own import: {deck_report.anki_import}; " + "; ".join(deck_report.problems))
+    if not deck_report.anki_import.startswith("ok") or any(
+        "Anki" in p for p in deck_report.problems
+    ):
+        raise CheckFailed(
+            f"Anki's own import: {deck_report.anki_import}; " + "; ".join(deck_report.problems)
+        )
 
 
 def test_non_pdf_upload_is_rejected(
@@ -94,10 +116,16 @@ def test_non_pdf_upload_is_rejected(
 ) -> None:
     field = deploy_env.journey.upload_field
     response = http.post(
-        deploy_env.paths.upload, headers=smoke_user.headers, files={field: ("notes.txt", b"plain text", "text/plain")}
+        deploy_env.paths.upload,
+        headers=smoke_user.headers,
+        files={field: ("notes.txt", b"plain text", "text/plain")},
     )
     if response.is_success:
-        job_id = response.json().get(deploy_env.journey.job_id_field) if "json" in response.headers.get("content-type", "") else None
+        job_id = (
+            response.json().get(deploy_env.journey.job_id_field)
+            if "json" in response.headers.get("content-type", "")
+            else None
+        )
         if job_id:
             deploy_context(request.config).store.record("smoke", "job", str(job_id))
     expect_status(response, range(400, 500), "a text file must be refused as a PDF upload")
@@ -106,7 +134,9 @@ def test_non_pdf_upload_is_rejected(
 def test_other_user_cannot_read_the_job(
     http: DeployClient, deploy_env: TargetEnv, other_user: RunUser, finished_job: JobRun
 ) -> None:
-    response = http.get(deploy_env.paths.job.format(job_id=finished_job.job_id), headers=other_user.headers)
+    response = http.get(
+        deploy_env.paths.job.format(job_id=finished_job.job_id), headers=other_user.headers
+    )
     expect_status(response, NOT_YOURS, "another user must not read this user's job")
 
 
@@ -115,12 +145,20 @@ def test_other_user_cannot_read_the_deck(
 ) -> None:
     deck_id = deck_id_of(finished_job, deploy_env)
     for path in (deploy_env.paths.deck, deploy_env.paths.deck_download):
-        key = finished_job.job_id if path == deploy_env.paths.deck_download and deploy_env.journey.download_by == "job" else deck_id
+        key = (
+            finished_job.job_id
+            if path == deploy_env.paths.deck_download and deploy_env.journey.download_by == "job"
+            else deck_id
+        )
         response = http.get(path.format(deck_id=key, job_id=key), headers=other_user.headers)
-        expect_status(response, NOT_YOURS, "another user must not read or download this user's deck")
+        expect_status(
+            response, NOT_YOURS, "another user must not read or download this user's deck"
+        )
 
 
-def test_download_needs_its_signature(http: DeployClient, deploy_env: TargetEnv, deck: DownloadedDeck, finished_job: JobRun) -> None:
+def test_download_needs_its_signature(
+    http: DeployClient, deploy_env: TargetEnv, deck: DownloadedDeck, finished_job: JobRun
+) -> None:
     if deck.shape == "link":
         assert deck.link is not None
         response = http.get(without_query(deck.link))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pytest_deploycheck import CheckFailed
-from pytest_deploycheck.fixtures import deploy_context
+from pytest_deploycheck.fixtures import CONTEXT, deploy_context
 from pytest_deploycheck.load import criteria as load_criteria
 from pytest_deploycheck.load.run import LoadRun, run_locust
 
@@ -26,12 +26,15 @@ LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfiles" / "anki_comp
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "criterion" not in metafunc.fixturenames:
         return
-    env = deploy_context(metafunc.config).env
+    context = metafunc.config.stash.get(CONTEXT, None)  # None with -p no:deploycheck
+    env = context.env if context is not None else None
     declared = env.load.criteria if env is not None else None
     try:
         parsed = load_criteria.parse_all(declared)
     except Exception as exc:  # a bad criterion is a usage error, reported once
-        raise pytest.UsageError(f"deploycheck: env {env.name if env else '?'}, load.criteria: {exc}") from None
+        raise pytest.UsageError(
+            f"deploycheck: env {env.name if env else '?'}, load.criteria: {exc}"
+        ) from None
     metafunc.parametrize("criterion", parsed, ids=[str(c) for c in parsed])
 
 
@@ -63,11 +66,15 @@ def load_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         profile=option("deploycheck_load_profile"),
         processes=option("deploycheck_load_processes"),
         extra_env=extra_env,
-        on_line=(lambda line: reporter.write_line(context.redactor.text(line))) if reporter else None,
+        on_line=(lambda line: reporter.write_line(context.redactor.text(line)))
+        if reporter
+        else None,
         timeout_s=option("deploycheck_load_timeout"),
         cwd=Path(request.config.rootpath),
     )
-    context.notes.append(f"load run artifacts: {artifacts} (locust-report.html, locust_stats.csv, verdict.json)")
+    context.notes.append(
+        f"load run artifacts: {artifacts} (locust-report.html, locust_stats.csv, verdict.json)"
+    )
     return run
 
 

@@ -27,6 +27,7 @@ from pytest_deploycheck.transport import inspect_certificate, legacy_protocol_ac
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
 
+
 @dataclass(frozen=True)
 class Answer:
     headers: dict[str, str]
@@ -55,7 +56,12 @@ def _unauthorized(request: pytest.FixtureRequest, http: DeployClient, env: Targe
 
 
 def _invalid_input(request: pytest.FixtureRequest, http: DeployClient, env: TargetEnv) -> Answer:
-    return _get(http, env.paths.jobs, params={"page": 0}, headers=request.getfixturevalue("smoke_user").headers)
+    return _get(
+        http,
+        env.paths.jobs,
+        params={"page": 0},
+        headers=request.getfixturevalue("smoke_user").headers,
+    )
 
 
 def _server_error(request: pytest.FixtureRequest, http: DeployClient, env: TargetEnv) -> Answer:
@@ -72,9 +78,17 @@ def _rate_limited(request: pytest.FixtureRequest, http: DeployClient, env: Targe
     from pytest_deploycheck.fixtures import deploy_context
 
     if not deploy_context(request.config).check_rate_limit:
-        pytest.skip("a 429 is provoked only with --check-rate-limit (it spends this IP's auth budget)")
+        pytest.skip(
+            "a 429 is provoked only with --check-rate-limit (it spends this IP's auth budget)"
+        )
     for _ in range(30):
-        response = http.post(env.paths.login, json={"email": f"x-{uuid.uuid4().hex[:6]}@{env.auth.email_domain}", "password": "x" * 12})
+        response = http.post(
+            env.paths.login,
+            json={
+                "email": f"x-{uuid.uuid4().hex[:6]}@{env.auth.email_domain}",
+                "password": "x" * 12,
+            },
+        )
         if response.status_code == 429:
             return Answer(dict(response.headers), describe(response))
     pytest.skip("no 429 after 30 failed logins (test_auth_rate_limit_exists reports that)")
@@ -88,7 +102,9 @@ def _upload(request: pytest.FixtureRequest, http: DeployClient, env: TargetEnv) 
 def _download(request: pytest.FixtureRequest, http: DeployClient, env: TargetEnv) -> Answer:
     deck = request.getfixturevalue("deck")
     if not deck.served_by_api:
-        pytest.skip("the deck is served by object storage, not the API (its headers are the bucket's)")
+        pytest.skip(
+            "the deck is served by object storage, not the API (its headers are the bucket's)"
+        )
     return Answer(deck.headers, deck.where)
 
 
@@ -108,7 +124,10 @@ CREATES_DATA = {"upload", "download"}
 
 @pytest.mark.parametrize(
     "answer",
-    [pytest.param(name, marks=[pytest.mark.destructive] if name in CREATES_DATA else []) for name in ANSWERS],
+    [
+        pytest.param(name, marks=[pytest.mark.destructive] if name in CREATES_DATA else [])
+        for name in ANSWERS
+    ],
 )
 def test_security_headers(
     answer: str,
@@ -141,24 +160,38 @@ def test_cors_does_not_reflect_untrusted_origins(http: DeployClient, deploy_env:
         allowed = response.headers.get("access-control-allow-origin")
         credentials = response.headers.get("access-control-allow-credentials", "").lower() == "true"
         if allowed == "*" and credentials:
-            raise CheckFailed(f"{describe(response)}: Access-Control-Allow-Origin '*' with credentials")
+            raise CheckFailed(
+                f"{describe(response)}: Access-Control-Allow-Origin '*' with credentials"
+            )
         if allowed == origin:
             raise CheckFailed(
                 f"{describe(response)}: CORS reflects the untrusted Origin {origin!r}"
-                + (" with Access-Control-Allow-Credentials: true — any site can read this API as the signed-in user" if credentials else "")
+                + (
+                    " with Access-Control-Allow-Credentials: true — any site can read this API as the signed-in user"
+                    if credentials
+                    else ""
+                )
                 + " (expected only the origins in security.cors_allowed_origins)"
             )
 
 
-def test_cors_preflight_refuses_untrusted_origins(http: DeployClient, deploy_env: TargetEnv) -> None:
+def test_cors_preflight_refuses_untrusted_origins(
+    http: DeployClient, deploy_env: TargetEnv
+) -> None:
     origin = deploy_env.security.untrusted_origin
     response = http.options(
         deploy_env.paths.me,
-        headers={"Origin": origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"},
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
     )
     allowed = response.headers.get("access-control-allow-origin")
     if response.status_code < 400 and allowed in (origin, "*"):
-        raise CheckFailed(f"{describe(response)}: the preflight from the untrusted Origin {origin!r} is allowed (Access-Control-Allow-Origin: {allowed!r})")
+        raise CheckFailed(
+            f"{describe(response)}: the preflight from the untrusted Origin {origin!r} is allowed (Access-Control-Allow-Origin: {allowed!r})"
+        )
 
 
 def test_cors_allows_the_configured_origins(http: DeployClient, deploy_env: TargetEnv) -> None:
@@ -168,7 +201,9 @@ def test_cors_allows_the_configured_origins(http: DeployClient, deploy_env: Targ
     for origin in origins:
         response = http.get(deploy_env.health.liveness_path, headers={"Origin": origin})
         if response.headers.get("access-control-allow-origin") not in (origin, "*"):
-            raise CheckFailed(f"{describe(response)}: the allowed origin {origin!r} is not accepted (Access-Control-Allow-Origin: {response.headers.get('access-control-allow-origin')!r})")
+            raise CheckFailed(
+                f"{describe(response)}: the allowed origin {origin!r} is not accepted (Access-Control-Allow-Origin: {response.headers.get('access-control-allow-origin')!r})"
+            )
 
 
 # Exposure ----------------------------------------------------------------------------------
@@ -176,24 +211,39 @@ def test_cors_allows_the_configured_origins(http: DeployClient, deploy_env: Targ
 
 def test_consoles_are_not_served_on_production(http: DeployClient, deploy_env: TargetEnv) -> None:
     if not deploy_env.production:
-        pytest.skip(f"env {deploy_env.name!r} is not production: consoles like /docs may be served there")
+        pytest.skip(
+            f"env {deploy_env.name!r} is not production: consoles like /docs may be served there"
+        )
     served = []
     for path in deploy_env.security.consoles:
         response = http.get(deploy_env.base_url + path)
         if response.status_code == 200:
             served.append(f"{path} ({describe(response)})")
     if served:
-        raise CheckFailed("consoles served on a production env: " + ", ".join(served) + " (expected 404 or 401/403; security.consoles lists what is checked)")
+        raise CheckFailed(
+            "consoles served on a production env: "
+            + ", ".join(served)
+            + " (expected 404 or 401/403; security.consoles lists what is checked)"
+        )
 
 
-def test_error_answers_leak_nothing(request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv) -> None:
+def test_error_answers_leak_nothing(
+    request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv
+) -> None:
     token = request.getfixturevalue("smoke_user").headers
     probes = [
         ("404", lambda: http.get(f"/deploycheck-no-such-path-{uuid.uuid4().hex[:8]}")),
         ("405", lambda: http.delete(deploy_env.health.liveness_path)),
         ("401", lambda: http.get(deploy_env.paths.me)),
         ("422", lambda: http.get(deploy_env.paths.jobs, params={"page": 0}, headers=token)),
-        ("malformed JSON", lambda: http.post(deploy_env.paths.logout, content=b'{"refresh_token": ', headers={"Content-Type": "application/json"})),
+        (
+            "malformed JSON",
+            lambda: http.post(
+                deploy_env.paths.logout,
+                content=b'{"refresh_token": ',
+                headers={"Content-Type": "application/json"},
+            ),
+        ),
     ]
     found = []
     for name, probe in probes:
@@ -230,12 +280,21 @@ def test_plain_http_redirects_to_https(deploy_env_unprobed: TargetEnv) -> None:
     http_base = deploy_env.security.http_url or f"http://{host}"
     path = deploy_env.api_prefix + deploy_env.health.liveness_path
     try:
-        response = httpx.get(http_base.rstrip("/") + path, timeout=deploy_env.timeouts.read, follow_redirects=False)
+        response = httpx.get(
+            http_base.rstrip("/") + path, timeout=deploy_env.timeouts.read, follow_redirects=False
+        )
     except httpx.TransportError as exc:
-        raise CheckFailed(f"plain http at {http_base} does not answer ({exc}): it should redirect to https (301/308)") from None
+        raise CheckFailed(
+            f"plain http at {http_base} does not answer ({exc}): it should redirect to https (301/308)"
+        ) from None
     location = response.headers.get("location", "")
     target = urlsplit(location)
-    if response.status_code not in (301, 308) or target.scheme != "https" or target.hostname != host or target.path != path:
+    if (
+        response.status_code not in (301, 308)
+        or target.scheme != "https"
+        or target.hostname != host
+        or target.path != path
+    ):
         raise CheckFailed(
             f"{describe(response)}"
             + (f" to {location!r}" if location else "")
@@ -246,7 +305,9 @@ def test_plain_http_redirects_to_https(deploy_env_unprobed: TargetEnv) -> None:
 def test_certificate_is_valid_and_not_expiring(deploy_env_unprobed: TargetEnv) -> None:
     deploy_env = deploy_env_unprobed
     host, port = _https_target(deploy_env)
-    info = inspect_certificate(host, port, cafile=deploy_env.ca_bundle, timeout=deploy_env.timeouts.connect)
+    info = inspect_certificate(
+        host, port, cafile=deploy_env.ca_bundle, timeout=deploy_env.timeouts.connect
+    )
     minimum = deploy_env.security.cert_min_days
     if info.days_left < minimum:
         raise CheckFailed(
@@ -258,7 +319,9 @@ def test_certificate_is_valid_and_not_expiring(deploy_env_unprobed: TargetEnv) -
 def test_only_tls_12_or_newer(deploy_env_unprobed: TargetEnv) -> None:
     deploy_env = deploy_env_unprobed
     host, port = _https_target(deploy_env)
-    info = inspect_certificate(host, port, cafile=deploy_env.ca_bundle, timeout=deploy_env.timeouts.connect)
+    info = inspect_certificate(
+        host, port, cafile=deploy_env.ca_bundle, timeout=deploy_env.timeouts.connect
+    )
     if info.version not in ("TLSv1.2", "TLSv1.3"):
         raise CheckFailed(f"{host}:{port} negotiated {info.version}: expected TLS 1.2 or newer")
     try:
@@ -266,16 +329,23 @@ def test_only_tls_12_or_newer(deploy_env_unprobed: TargetEnv) -> None:
     except RuntimeError as exc:
         pytest.skip(str(exc))
     if legacy:
-        raise CheckFailed(f"{host}:{port} accepts {legacy}: disable TLS 1.0 and 1.1 (TLS 1.2+ only)")
+        raise CheckFailed(
+            f"{host}:{port} accepts {legacy}: disable TLS 1.0 and 1.1 (TLS 1.2+ only)"
+        )
 
 
 # Cookies -----------------------------------------------------------------------------------
 
 
-def test_cookies_are_safe(request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv) -> None:
+def test_cookies_are_safe(
+    request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv
+) -> None:
     token = request.getfixturevalue("smoke_user").headers
     https = urlsplit(deploy_env.base_url).scheme == "https"
-    responses = [http.get(deploy_env.health.liveness_path), http.get(deploy_env.paths.me, headers=token)]
+    responses = [
+        http.get(deploy_env.health.liveness_path),
+        http.get(deploy_env.paths.me, headers=token),
+    ]
     problems = []
     seen = 0
     for response in responses:
@@ -287,12 +357,17 @@ def test_cookies_are_safe(request: pytest.FixtureRequest, http: DeployClient, de
                 missing = []
                 if https and not morsel["secure"]:
                     missing.append("Secure")
-                if any(word in name.lower() for word in ("session", "sid", "token", "auth")) and not morsel["httponly"]:
+                if (
+                    any(word in name.lower() for word in ("session", "sid", "token", "auth"))
+                    and not morsel["httponly"]
+                ):
                     missing.append("HttpOnly")
                 if not morsel["samesite"]:
                     missing.append("SameSite")
                 if missing:
-                    problems.append(f"cookie {name!r} from {describe(response)} lacks {', '.join(missing)}")
+                    problems.append(
+                        f"cookie {name!r} from {describe(response)} lacks {', '.join(missing)}"
+                    )
     if not seen:
         pytest.skip("no cookies are set")
     if problems:

@@ -76,7 +76,9 @@ def start_reference(state_dir: Path, **settings: object) -> Reference:
         state_dir,
         settings={"control_token": CONTROL_TOKEN, "auth_rate_limit": 10_000, **settings},
     )
-    return Reference(deployment.url, deployment.url + "/api/v1", deployment.log_path, deployment.data_dir)
+    return Reference(
+        deployment.url, deployment.url + "/api/v1", deployment.log_path, deployment.data_dir
+    )
 
 
 @contextmanager

@@ -45,7 +45,9 @@ def test_empty_deck(tmp_path: Path) -> None:
 
 
 def test_blank_notes(tmp_path: Path) -> None:
-    report = validate_apkg(deck_bytes(tmp_path, [Card("q", "a", "s")] * 2, blank=True), import_with_anki=False)
+    report = validate_apkg(
+        deck_bytes(tmp_path, [Card("q", "a", "s")] * 2, blank=True), import_with_anki=False
+    )
     assert "2 of 2 notes have only empty fields" in report.problems
 
 
@@ -53,7 +55,11 @@ def test_blank_notes(tmp_path: Path) -> None:
     ("data", "content_type", "problem"),
     [
         (b"", None, "the file is empty (0 bytes)"),
-        (b"<!doctype html><html>Welcome</html>", "text/html", "not a zip archive: got an HTML page (text/html) instead of an .apkg"),
+        (
+            b"<!doctype html><html>Welcome</html>",
+            "text/html",
+            "not a zip archive: got an HTML page (text/html) instead of an .apkg",
+        ),
         (b'{"detail": "Not Found"}', "application/json", "not a zip archive: got JSON"),
         (b"PK\x03\x04broken", None, "not a zip archive"),
     ],
@@ -88,7 +94,9 @@ def test_collection_that_is_not_sqlite() -> None:
     assert "collection.anki2 is not a readable Anki collection" in report.problems[0]
 
 
-def test_without_anki_the_structural_checks_still_run(good_deck: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_anki_the_structural_checks_still_run(
+    good_deck: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "anki.collection", None)
     report = validate_apkg(good_deck)
     assert report.ok and report.note_count == 6

@@ -25,21 +25,29 @@ def test_unreachable_target_stops_the_run_with_one_message(suite_project: SuiteP
 
 def test_hanging_target_times_out_with_a_clear_message(suite_project: SuiteProject) -> None:
     with tcp_server("hang") as url:
-        suite_project.config(f'[envs.hang]\nbase_url = "{url}"\ntimeouts = {{ connect = 1, read = 0.5 }}\n')
+        suite_project.config(
+            f'[envs.hang]\nbase_url = "{url}"\ntimeouts = {{ connect = 1, read = 0.5 }}\n'
+        )
         result = suite_project.run("--env", "hang", "test_health.py")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*could not reach GET */api/v1/health: connected, but no answer within 0.5 s (read timeout)*"]
+        [
+            "*could not reach GET */api/v1/health: connected, but no answer within 0.5 s (read timeout)*"
+        ]
     )
     assert_no_plugin_traceback(result)
 
 
-def test_tls_failure_is_named(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
+def test_tls_failure_is_named(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
     # https:// to a plain-http port: the TLS handshake fails.
     tls_url = reference.url.replace("http://", "https://")
     result = suite_project.run("--base-url", tls_url, "test_health.py")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*could not reach GET https://127.0.0.1:*/api/v1/health: TLS failed:*"])
+    result.stdout.fnmatch_lines(
+        ["*could not reach GET https://127.0.0.1:*/api/v1/health: TLS failed:*"]
+    )
     assert_no_plugin_traceback(result)
 
 

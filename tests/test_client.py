@@ -20,19 +20,30 @@ def test_idempotent_request_is_retried_after_a_dropped_connection() -> None:
 
 
 def test_post_is_not_retried_after_a_dropped_connection() -> None:
-    with tcp_server("drop-first") as url, DeployClient(env_for(url)) as client:
-        with pytest.raises(TargetUnreachable, match="the connection was dropped before a complete answer"):
-            client.post("/upload", content=b"x")
+    with (
+        tcp_server("drop-first") as url,
+        DeployClient(env_for(url)) as client,
+        pytest.raises(
+            TargetUnreachable, match="the connection was dropped before a complete answer"
+        ),
+    ):
+        client.post("/upload", content=b"x")
 
 
 def test_no_retries_when_configured_off() -> None:
-    with tcp_server("drop-first") as url, DeployClient(env_for(url, retries=0)) as client:
-        with pytest.raises(TargetUnreachable):
-            client.get("/health")
+    with (
+        tcp_server("drop-first") as url,
+        DeployClient(env_for(url, retries=0)) as client,
+        pytest.raises(TargetUnreachable),
+    ):
+        client.get("/health")
 
 
 def test_every_request_has_timeouts_and_user_agent() -> None:
-    with tcp_server("ok") as url, DeployClient(env_for(url, timeouts={"connect": 2, "read": 3})) as client:
+    with (
+        tcp_server("ok") as url,
+        DeployClient(env_for(url, timeouts={"connect": 2, "read": 3})) as client,
+    ):
         assert client.timeout.connect == 2 and client.timeout.read == 3
         client.get("/health")
     exchange = client.exchanges[-1]

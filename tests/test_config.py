@@ -38,7 +38,9 @@ def test_unknown_env_lists_the_known_ones(project: pytest.Pytester) -> None:
     assert "known envs in deploycheck.toml: staging, local" in output
 
 
-def test_missing_variable_is_named(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_variable_is_named(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SMOKE_PASSWORD", raising=False)
     write(project, STAGING + 'auth.password = "${SMOKE_PASSWORD}"\n')
     output = usage_error(project, "--env", "staging")
@@ -52,12 +54,18 @@ def test_missing_variable_of_another_env_does_not_matter(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PROD_PASSWORD", raising=False)
-    write(project, STAGING + '[envs.prod]\nbase_url = "https://api.example.com"\nauth.password = "${PROD_PASSWORD}"\n')
+    write(
+        project,
+        STAGING
+        + '[envs.prod]\nbase_url = "https://api.example.com"\nauth.password = "${PROD_PASSWORD}"\n',
+    )
     result = project.runpytest("--env", "staging", "--co", "-q")
     assert result.ret == 0, result.stderr.str()
 
 
-def test_variable_default(monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory) -> None:
+def test_variable_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
+) -> None:
     path = tmp_path / "deploycheck.toml"  # type: ignore[operator]
     path.write_text('[envs.s]\nbase_url = "${URL:-https://fallback.example.com}"\n')
     env = resolve_env(load_config(path, {}), "s", environ={})
@@ -76,7 +84,10 @@ def test_malformed_toml_names_file_and_line(project: pytest.Pytester) -> None:
 def test_base_url_without_scheme(project: pytest.Pytester) -> None:
     write(project, '[envs.staging]\nbase_url = "api.example.com"\n')
     output = usage_error(project, "--env", "staging")
-    assert "env 'staging', key 'base_url': must be 'embedded' or an absolute http:// or https:// URL" in output
+    assert (
+        "env 'staging', key 'base_url': must be 'embedded' or an absolute http:// or https:// URL"
+        in output
+    )
     assert "did you mean 'https://api.example.com'?" in output
 
 
@@ -92,7 +103,9 @@ def test_misspelt_key_suggests_the_right_one(project: pytest.Pytester) -> None:
 
 
 def test_typo_in_another_env_is_reported_too(project: pytest.Pytester) -> None:
-    write(project, STAGING + '[envs.prod]\nbase_url = "https://api.example.com"\nproduktion = true\n')
+    write(
+        project, STAGING + '[envs.prod]\nbase_url = "https://api.example.com"\nproduktion = true\n'
+    )
     output = usage_error(project, "--env", "staging")
     assert "env 'prod', key 'produktion': unknown key (did you mean 'production'?)" in output
 
@@ -140,10 +153,14 @@ def test_pyproject_tool_section(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["deploycheck: env=staging (from default_env in pyproject.toml ?tool.deploycheck?)*"])
+    result.stdout.fnmatch_lines(
+        ["deploycheck: env=staging (from default_env in pyproject.toml ?tool.deploycheck?)*"]
+    )
 
 
-def test_env_from_environment_variable(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_from_environment_variable(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(project, STAGING)
     monkeypatch.setenv("DEPLOYCHECK_ENV", "staging")
     result = project.runpytest("--co")
@@ -152,7 +169,9 @@ def test_env_from_environment_variable(project: pytest.Pytester, monkeypatch: py
 
 def test_header_says_where_settings_came_from(project: pytest.Pytester) -> None:
     write(project, STAGING + 'expected_version = "1.4.2"\n')
-    result = project.runpytest("--env", "staging", "--base-url", "https://canary.example.com", "--co")
+    result = project.runpytest(
+        "--env", "staging", "--base-url", "https://canary.example.com", "--co"
+    )
     result.stdout.fnmatch_lines(
         [
             "deploycheck: env=staging (from --env), target=https://canary.example.com (from --base-url), api_prefix=/api/v1",
@@ -165,11 +184,15 @@ def test_header_says_where_settings_came_from(project: pytest.Pytester) -> None:
 def test_no_target_selected_fails_the_test_that_needs_one(project: pytest.Pytester) -> None:
     result = project.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*no target selected: pass --env NAME (known: local) or --base-url URL*"])
+    result.stdout.fnmatch_lines(
+        ["*no target selected: pass --env NAME (known: local) or --base-url URL*"]
+    )
 
 
 def test_resolve_env_api() -> None:
-    config = ConfigFile(path=None, envs={"s": {"base_url": "https://s.example.com", "timeouts": {"read": 3}}})
+    config = ConfigFile(
+        path=None, envs={"s": {"base_url": "https://s.example.com", "timeouts": {"read": 3}}}
+    )
     env = resolve_env(config, "s", environ={})
     assert env.timeouts.read == 3 and env.timeouts.connect == 5
     with pytest.raises(ConfigError, match="unknown env 'x'"):

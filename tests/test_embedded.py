@@ -62,11 +62,15 @@ def test_embedded_faults_from_the_env_config(suite_project: SuiteProject) -> Non
 def test_unknown_embedded_fault_is_a_clear_error(suite_project: SuiteProject) -> None:
     suite_project.config('[envs.local]\nbase_url = "embedded"\nembedded.faults = ["helth-503"]\n')
     result = suite_project.run("--env", "local", "test_health.py")
-    result.stdout.fnmatch_lines(["*embedded reference deployment exited during startup*", "*unknown fault 'helth-503'*"])
+    result.stdout.fnmatch_lines(
+        ["*embedded reference deployment exited during startup*", "*unknown fault 'helth-503'*"]
+    )
     assert result.ret == 1
 
 
-def test_one_instance_for_all_xdist_workers(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_instance_for_all_xdist_workers(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     urls_file = pytester.path / "urls.txt"
     monkeypatch.setenv("URLS_FILE", str(urls_file))
     pytester.makepyfile(test_urls=RECORD_URL)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import assert_no_plugin_traceback, Faults, Reference, SuiteProject
+from tests.conftest import Faults, Reference, SuiteProject, assert_no_plugin_traceback
 
 
-def test_healthy_deployment_passes(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
+def test_healthy_deployment_passes(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
     result = suite_project.run_against(reference, "test_health.py")
     result.assert_outcomes(passed=3)
 
@@ -86,7 +88,9 @@ def test_unhealthy_component_is_named(
     result.stdout.fnmatch_lines(["*a check on the status code alone would have passed*"])
 
 
-def test_failure_shows_the_exchange(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
+def test_failure_shows_the_exchange(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
     faults.set("health-503")
     result = suite_project.run_against(reference, "test_health.py", "-k", "liveness")
     result.stdout.fnmatch_lines(
@@ -103,14 +107,20 @@ def test_version_check_skips_without_expected_version(
 ) -> None:
     result = suite_project.run("--base-url", reference.url, "test_health.py", "-rs")
     result.assert_outcomes(passed=2, skipped=1)
-    result.stdout.fnmatch_lines(["*no expected version: set expected_version in the env or pass --expect-version*"])
+    result.stdout.fnmatch_lines(
+        ["*no expected version: set expected_version in the env or pass --expect-version*"]
+    )
 
 
 def test_expect_version_option_overrides_env(
     suite_project: SuiteProject, reference: Reference, faults: Faults
 ) -> None:
-    suite_project.config(f'[envs.staging]\nbase_url = "{reference.url}"\nexpected_version = "9.9.9"\n')
+    suite_project.config(
+        f'[envs.staging]\nbase_url = "{reference.url}"\nexpected_version = "9.9.9"\n'
+    )
     result = suite_project.run("--env", "staging", "test_health.py", "-k", "version")
     result.stdout.fnmatch_lines(["*deployed version is * but '9.9.9' was expected*"])
-    result = suite_project.run("--env", "staging", "--expect-version", "9.9.8", "test_health.py", "-k", "version")
+    result = suite_project.run(
+        "--env", "staging", "--expect-version", "9.9.8", "test_health.py", "-k", "version"
+    )
     result.stdout.fnmatch_lines(["*but '9.9.8' was expected*"])

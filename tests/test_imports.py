@@ -7,15 +7,26 @@ import sys
 
 import pytest_deploycheck
 
-HEAVY = ["fastapi", "uvicorn", "starlette", "locust", "gevent", "schemathesis", "hypothesis", "anki", "genanki"]
+HEAVY = [
+    "fastapi",
+    "uvicorn",
+    "starlette",
+    "locust",
+    "gevent",
+    "schemathesis",
+    "hypothesis",
+    "anki",
+    "genanki",
+]
 
 
 def test_importing_the_plugin_imports_nothing_heavy() -> None:
     code = (
-        "import sys, pytest_deploycheck.plugin\n"
-        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+        f"import sys, pytest_deploycheck.plugin\nprint([m for m in {HEAVY!r} if m in sys.modules])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 

@@ -8,7 +8,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import assert_no_plugin_traceback, Faults, Reference, SuiteProject, running_reference
+from tests.conftest import (
+    Faults,
+    Reference,
+    SuiteProject,
+    assert_no_plugin_traceback,
+    running_reference,
+)
 
 SUITES = ("test_auth_flow.py", "test_journey.py")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}")
@@ -33,24 +39,85 @@ def test_healthy_deployment_passes_and_leaves_nothing_behind(
 @pytest.mark.parametrize(
     ("fault", "outcome", "message"),
     [
-        ("upload-500", "ERROR test_journey.py::test_upload_creates_a_pending_job", "POST http://127.0.0.1:*/api/v1/upload/ -> 500 Internal Server Error, expected 200 or 201 or 202 (uploading a PDF)*"),
-        ("job-failed", "ERROR test_journey.py::test_job_completes_within_the_deadline", "job * ended 'failed' after * s: error_message='card generation failed: LLM provider unavailable (connection refused)'; states seen: pending*"),
-        ("job-no-deck", "FAILED test_journey.py::test_completed_job_names_its_deck", "job * is 'completed' but names no deck (result_deck_id=None): there is nothing to download"),
-        ("download-404", "ERROR test_journey.py::test_deck_is_an_anki_package", "GET http://127.0.0.1:*/storage/decks/*.apkg -> 404 Not Found, expected 200 (downloading the deck from its link)*"),
-        ("deck-corrupt", "FAILED test_journey.py::test_deck_is_an_anki_package", "the downloaded deck is not an Anki package: not a zip archive: got application/x-anki starting with b'PK*"),
-        ("download-html", "FAILED test_journey.py::test_deck_is_an_anki_package", "the downloaded deck is not an Anki package: not a zip archive: got an HTML page (text/html*"),
-        ("deck-empty", "FAILED test_journey.py::test_deck_has_notes_with_content", "the deck is not usable: the deck has 0 notes, expected at least 1*"),
-        ("deck-blank-notes", "FAILED test_journey.py::test_deck_has_notes_with_content", "the deck is not usable: 6 of 6 notes have only empty fields*"),
-        ("status-500", "FAILED test_journey.py::test_status_endpoint_agrees_with_the_job", "GET http://127.0.0.1:*/api/v1/jobs/*/status -> 500 Internal Server Error, expected 200*"),
-        ("public-bucket", "FAILED test_journey.py::test_download_needs_its_signature", "GET http://127.0.0.1:*/storage/decks/*.apkg -> 200 OK, expected 4xx (the deck link without its signature must be refused*"),
-        ("auth-bypass", "FAILED test_auth_flow.py::test_no_token_is_refused", "GET http://127.0.0.1:*/api/v1/auth/me -> 200 OK, expected 401 (a protected endpoint without a token must refuse: is auth bypassed?)*"),
-        ("wrong-password-accepted", "FAILED test_auth_flow.py::test_wrong_password_is_refused", "POST http://127.0.0.1:*/api/v1/auth/login -> 200 OK, expected 401 or 403 (a wrong password must not sign in)*"),
-        ("cross-user-read", "FAILED test_journey.py::test_other_user_cannot_read_the_job", "GET http://127.0.0.1:*/api/v1/jobs/* -> 200 OK, expected 403 or 404 (another user must not read this user's job)*"),
-        ("cross-user-read", "FAILED test_journey.py::test_other_user_cannot_read_the_deck", "GET http://127.0.0.1:*/api/v1/decks/* -> 200 OK, expected 403 or 404 (another user must not read or download this user's deck)*"),
+        (
+            "upload-500",
+            "ERROR test_journey.py::test_upload_creates_a_pending_job",
+            "POST http://127.0.0.1:*/api/v1/upload/ -> 500 Internal Server Error, expected 200 or 201 or 202 (uploading a PDF)*",
+        ),
+        (
+            "job-failed",
+            "ERROR test_journey.py::test_job_completes_within_the_deadline",
+            "job * ended 'failed' after * s: error_message='card generation failed: LLM provider unavailable (connection refused)'; states seen: pending*",
+        ),
+        (
+            "job-no-deck",
+            "FAILED test_journey.py::test_completed_job_names_its_deck",
+            "job * is 'completed' but names no deck (result_deck_id=None): there is nothing to download",
+        ),
+        (
+            "download-404",
+            "ERROR test_journey.py::test_deck_is_an_anki_package",
+            "GET http://127.0.0.1:*/storage/decks/*.apkg -> 404 Not Found, expected 200 (downloading the deck from its link)*",
+        ),
+        (
+            "deck-corrupt",
+            "FAILED test_journey.py::test_deck_is_an_anki_package",
+            "the downloaded deck is not an Anki package: not a zip archive: got application/x-anki starting with b'PK*",
+        ),
+        (
+            "download-html",
+            "FAILED test_journey.py::test_deck_is_an_anki_package",
+            "the downloaded deck is not an Anki package: not a zip archive: got an HTML page (text/html*",
+        ),
+        (
+            "deck-empty",
+            "FAILED test_journey.py::test_deck_has_notes_with_content",
+            "the deck is not usable: the deck has 0 notes, expected at least 1*",
+        ),
+        (
+            "deck-blank-notes",
+            "FAILED test_journey.py::test_deck_has_notes_with_content",
+            "the deck is not usable: 6 of 6 notes have only empty fields*",
+        ),
+        (
+            "status-500",
+            "FAILED test_journey.py::test_status_endpoint_agrees_with_the_job",
+            "GET http://127.0.0.1:*/api/v1/jobs/*/status -> 500 Internal Server Error, expected 200*",
+        ),
+        (
+            "public-bucket",
+            "FAILED test_journey.py::test_download_needs_its_signature",
+            "GET http://127.0.0.1:*/storage/decks/*.apkg -> 200 OK, expected 4xx (the deck link without its signature must be refused*",
+        ),
+        (
+            "auth-bypass",
+            "FAILED test_auth_flow.py::test_no_token_is_refused",
+            "GET http://127.0.0.1:*/api/v1/auth/me -> 200 OK, expected 401 (a protected endpoint without a token must refuse: is auth bypassed?)*",
+        ),
+        (
+            "wrong-password-accepted",
+            "FAILED test_auth_flow.py::test_wrong_password_is_refused",
+            "POST http://127.0.0.1:*/api/v1/auth/login -> 200 OK, expected 401 or 403 (a wrong password must not sign in)*",
+        ),
+        (
+            "cross-user-read",
+            "FAILED test_journey.py::test_other_user_cannot_read_the_job",
+            "GET http://127.0.0.1:*/api/v1/jobs/* -> 200 OK, expected 403 or 404 (another user must not read this user's job)*",
+        ),
+        (
+            "cross-user-read",
+            "FAILED test_journey.py::test_other_user_cannot_read_the_deck",
+            "GET http://127.0.0.1:*/api/v1/decks/* -> 200 OK, expected 403 or 404 (another user must not read or download this user's deck)*",
+        ),
     ],
 )
 def test_fault_is_caught_by_the_right_check(
-    suite_project: SuiteProject, reference: Reference, faults: Faults, fault: str, outcome: str, message: str
+    suite_project: SuiteProject,
+    reference: Reference,
+    faults: Faults,
+    fault: str,
+    outcome: str,
+    message: str,
 ) -> None:
     faults.set(fault)
     result = run_suites(suite_project, reference)
@@ -60,7 +127,9 @@ def test_fault_is_caught_by_the_right_check(
     assert_no_plugin_traceback(result)
 
 
-def test_stuck_job_fails_at_the_deadline(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
+def test_stuck_job_fails_at_the_deadline(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
     faults.set("job-stuck")
     result = run_suites(suite_project, reference, "--job-deadline", "1.5", "-k", "job_completes")
     result.stdout.fnmatch_lines(
@@ -73,7 +142,9 @@ def test_stuck_job_fails_at_the_deadline(suite_project: SuiteProject, reference:
     assert reference.rows("SELECT COUNT(*) FROM users WHERE email LIKE 'deploycheck+%'") == [(0,)]
 
 
-def test_token_surviving_logout_is_a_recommendation(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
+def test_token_surviving_logout_is_a_recommendation(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
     faults.set("token-survives-logout")
     result = run_suites(suite_project, reference, "-k", "logout")
     result.assert_outcomes(passed=1, warnings=1)
@@ -89,10 +160,14 @@ def test_token_surviving_logout_fails_where_the_env_requires_it(
     suite_project: SuiteProject, reference: Reference, faults: Faults
 ) -> None:
     faults.set("token-survives-logout")
-    suite_project.config(f'[envs.strict]\nbase_url = "{reference.url}"\nauth.logout_revokes_token = "require"\n')
+    suite_project.config(
+        f'[envs.strict]\nbase_url = "{reference.url}"\nauth.logout_revokes_token = "require"\n'
+    )
     result = suite_project.run("--env", "strict", "test_auth_flow.py", "-k", "logout")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*the access token still works after logout*[[]auth.logout_revokes_token = 'require'[]]*"])
+    result.stdout.fnmatch_lines(
+        ["*the access token still works after logout*[[]auth.logout_revokes_token = 'require'[]]*"]
+    )
 
 
 def test_no_token_or_password_reaches_any_output(
@@ -101,7 +176,14 @@ def test_no_token_or_password_reaches_any_output(
     faults.set("status-500", "token-survives-logout")  # failures and warnings print the most
     junit = suite_project.pytester.path / "junit.xml"
     html = suite_project.pytester.path / "report.html"
-    result = run_suites(suite_project, reference, "-rA", f"--junitxml={junit}", f"--html={html}", "--self-contained-html")
+    result = run_suites(
+        suite_project,
+        reference,
+        "-rA",
+        f"--junitxml={junit}",
+        f"--html={html}",
+        "--self-contained-html",
+    )
     for text in (result.stdout.str(), result.stderr.str(), junit.read_text(), html.read_text()):
         assert not JWT.search(text), JWT.search(text)
         assert "aA1!" not in text  # the throwaway users' generated passwords end so
@@ -115,8 +197,13 @@ def test_one_login_for_all_xdist_workers(pytester: pytest.Pytester) -> None:
         result = project.run_against(deployment, *SUITES, "-n", "2")
         result.assert_outcomes(passed=21, skipped=1)
         # smoke + other user sign in once each, plus the wrong-password check
-        assert deployment.metric("http_requests_total", method="POST", route="/api/v1/auth/login") == 3
-        assert deployment.metric("http_requests_total", method="POST", route="/api/v1/auth/register") == 2
+        assert (
+            deployment.metric("http_requests_total", method="POST", route="/api/v1/auth/login") == 3
+        )
+        assert (
+            deployment.metric("http_requests_total", method="POST", route="/api/v1/auth/register")
+            == 2
+        )
         assert deployment.rows("SELECT COUNT(*) FROM users") == [(0,)]
 
 
@@ -134,14 +221,18 @@ def test_rate_limit_beyond_the_budget_is_reported_plainly(pytester: pytest.Pytes
         result = project.run("--env", "tight", *SUITES, "-rfE")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
-        ["*-> 429 Too Many Requests: the auth rate limit refused the call (Retry-After: * s; this run already waited 0 s, and waits at most auth.rate_limit_wait_s=5 s, once)*"]
+        [
+            "*-> 429 Too Many Requests: the auth rate limit refused the call (Retry-After: * s; this run already waited 0 s, and waits at most auth.rate_limit_wait_s=5 s, once)*"
+        ]
     )
 
 
 @pytest.fixture(scope="module")
 def guide_reference() -> Iterator[Reference]:
     """Deployed the guide's way: register with full_name, download by job id returning the file."""
-    with running_reference(register_style="full_name", download_style="file", download_by="job") as deployment:
+    with running_reference(
+        register_style="full_name", download_style="file", download_by="job"
+    ) as deployment:
         yield deployment
 
 
@@ -160,14 +251,24 @@ def test_guide_variant_without_configuration_fails_clearly(
     suite_project: SuiteProject, guide_reference: Reference
 ) -> None:
     result = suite_project.run("--base-url", guide_reference.url, *SUITES, "-rfE")
-    result.stdout.fnmatch_lines(["*POST http://127.0.0.1:*/api/v1/auth/register -> 422 Unprocessable*registering the throwaway smoke user*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*POST http://127.0.0.1:*/api/v1/auth/register -> 422 Unprocessable*registering the throwaway smoke user*"
+        ]
+    )
 
 
 def test_production_uses_the_smoke_account_and_skips_destructive(
-    suite_project: SuiteProject, reference: Reference, faults: Faults, monkeypatch: pytest.MonkeyPatch
+    suite_project: SuiteProject,
+    reference: Reference,
+    faults: Faults,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     email, password = "smoke-account@example.com", "account-password-123"
-    httpx.post(reference.api_url + "/auth/register", json={"email": email, "username": "smokeaccount", "password": password})
+    httpx.post(
+        reference.api_url + "/auth/register",
+        json={"email": email, "username": "smokeaccount", "password": password},
+    )
     monkeypatch.setenv("SMOKE_EMAIL", email)
     monkeypatch.setenv("SMOKE_PASSWORD", password)
     suite_project.config(
@@ -180,3 +281,29 @@ def test_production_uses_the_smoke_account_and_skips_destructive(
     assert password not in result.stdout.str()
     # The account is not a throwaway user: it is kept.
     assert reference.rows(f"SELECT COUNT(*) FROM users WHERE email = '{email}'") == [(1,)]
+
+
+def test_user_supplied_sample_pdf(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    from pytest_deploycheck.sample_pdf import make_pdf
+
+    own = suite_project.pytester.path / "lecture.pdf"
+    own.write_bytes(
+        make_pdf(
+            [
+                "Osmosis moves water across a semipermeable membrane toward higher solute concentration."
+            ]
+            * 3
+        )
+    )
+    suite_project.config(
+        f'[envs.own]\nbase_url = "{reference.url}"\njourney.sample_pdf = "{own}"\n'
+    )
+    result = suite_project.run("--env", "own", "test_journey.py", "-k", "notes_with_content")
+    result.assert_outcomes(passed=1)
+    suite_project.config(
+        f'[envs.own]\nbase_url = "{reference.url}"\njourney.sample_pdf = "missing.pdf"\n'
+    )
+    result = suite_project.run("--env", "own", "test_journey.py", "-k", "notes_with_content")
+    result.stdout.fnmatch_lines(["*env 'own', key 'journey.sample_pdf': no file at 'missing.pdf'*"])

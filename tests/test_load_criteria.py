@@ -55,7 +55,10 @@ def test_bad_criteria_are_clear_errors(text: str, message: str) -> None:
 
 def test_unknown_endpoint_is_an_error_before_the_run() -> None:
     criteria = parse_all({"GET /job/[id]": "p95 < 500ms"})
-    with pytest.raises(ConfigError, match=r"unknown endpoint 'GET /job/\[id\]' \(did you mean 'GET /jobs/\[id\]'\?\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown endpoint 'GET /job/\[id\]' \(did you mean 'GET /jobs/\[id\]'\?\)",
+    ):
         check_scopes(criteria, ["GET /jobs/[id]", "GET /health"])
     check_scopes(parse_all({"time_to_deck": "p95 < 300000ms"}), ["JOURNEY time_to_deck"])
 
@@ -87,7 +90,13 @@ def test_judge_overall_per_endpoint_and_custom_metrics() -> None:
         recorder.record("GET", "/decks/[id]/download", 900, False)
     recorder.record("JOURNEY", "time_to_deck", 120_000, False)
     verdicts = judge(
-        parse_all({"all": "p95 < 500ms", "GET /decks/[id]/download": "p95 < 500ms", "time_to_deck": "p95 < 300000ms"}),
+        parse_all(
+            {
+                "all": "p95 < 500ms",
+                "GET /decks/[id]/download": "p95 < 500ms",
+                "time_to_deck": "p95 < 300000ms",
+            }
+        ),
         recorder,
         10,
     )
@@ -105,7 +114,12 @@ def test_profiles_and_env_overrides() -> None:
     assert select("smoke").duration_s == 30
     scaled = select("baseline", {"baseline": LoadProfileOverride(users=40, duration_s=60)})
     assert scaled.peak_users == 40 and scaled.duration_s == 60
-    staged = select("spike", {"spike": LoadProfileOverride(stages=[LoadStage(duration_s=5, users=2)])})
+    staged = select(
+        "spike", {"spike": LoadProfileOverride(stages=[LoadStage(duration_s=5, users=2)])}
+    )
     assert staged.stages == (LoadStage(duration_s=5, users=2),)
-    with pytest.raises(ConfigError, match="unknown load profile 'peak'; known: smoke, baseline, stress, spike, soak"):
+    with pytest.raises(
+        ConfigError,
+        match="unknown load profile 'peak'; known: smoke, baseline, stress, spike, soak",
+    ):
         select("peak")

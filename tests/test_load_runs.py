@@ -14,8 +14,16 @@ from pytest_deploycheck.load.run import run_locust
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfiles" / "anki_compendium.py"
 
 
-def project(tmp_path: Path, *, faults: str = "", criteria: str = "", seconds: float = 6, users: int = 6,
-            weights: str = "", extra: str = "") -> Path:
+def project(
+    tmp_path: Path,
+    *,
+    faults: str = "",
+    criteria: str = "",
+    seconds: float = 6,
+    users: int = 6,
+    weights: str = "",
+    extra: str = "",
+) -> Path:
     (tmp_path / "deploycheck.toml").write_text(
         '[envs.local]\nbase_url = "embedded"\n'
         f"embedded.faults = [{faults}]\n"
@@ -30,10 +38,24 @@ def project(tmp_path: Path, *, faults: str = "", criteria: str = "", seconds: fl
 def locust(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
     results = tmp_path / "verdict.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-         "--deploycheck-env", "local", "--deploycheck-results", str(results),
-         *(args if "--load-profile" in args else ("--load-profile", "smoke", *args))],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--headless",
+            "--only-summary",
+            "--deploycheck-env",
+            "local",
+            "--deploycheck-results",
+            str(results),
+            *(args if "--load-profile" in args else ("--load-profile", "smoke", *args)),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     data = json.loads(results.read_text()) if results.exists() else {}
     return completed, data
@@ -49,7 +71,9 @@ def test_healthy_run_passes_the_seeds_criteria(tmp_path: Path) -> None:
 
 
 def test_latency_fault_breaks_p95_and_the_exit_code(tmp_path: Path) -> None:
-    completed, verdict = locust(project(tmp_path, faults='"slow=400"', criteria='all = "p95 < 300ms"\n'))
+    completed, verdict = locust(
+        project(tmp_path, faults='"slow=400"', criteria='all = "p95 < 300ms"\n')
+    )
     assert completed.returncode == 1
     (p95,) = verdict["verdicts"]
     assert not p95["ok"] and p95["measured"] > 400
@@ -57,7 +81,13 @@ def test_latency_fault_breaks_p95_and_the_exit_code(tmp_path: Path) -> None:
 
 
 def test_5xx_burst_breaks_the_error_rate(tmp_path: Path) -> None:
-    completed, verdict = locust(project(tmp_path, faults='"5xx-burst=0.2"', criteria='all = ["p95 < 2000ms", "error_rate < 1%"]\n'))
+    completed, verdict = locust(
+        project(
+            tmp_path,
+            faults='"5xx-burst=0.2"',
+            criteria='all = ["p95 < 2000ms", "error_rate < 1%"]\n',
+        )
+    )
     assert completed.returncode == 1
     p95, errors = verdict["verdicts"]
     assert p95["ok"] and not errors["ok"]
@@ -67,7 +97,10 @@ def test_5xx_burst_breaks_the_error_rate(tmp_path: Path) -> None:
 def test_per_endpoint_criterion_catches_one_slow_route(tmp_path: Path) -> None:
     completed, verdict = locust(
         project(
-            tmp_path, faults='"slow-route=600"', seconds=10, users=10,
+            tmp_path,
+            faults='"slow-route=600"',
+            seconds=10,
+            users=10,
             weights="load.creator_weight = 1\nload.browser_weight = 9\n",
             criteria='all = "p95 < 300ms"\n"GET /decks/[id]/download" = "p95 < 300ms"\n',
         )
@@ -80,8 +113,12 @@ def test_per_endpoint_criterion_catches_one_slow_route(tmp_path: Path) -> None:
 
 def test_time_to_deck_is_a_metric_with_criteria(tmp_path: Path) -> None:
     completed, verdict = locust(
-        project(tmp_path, seconds=8, weights="load.creator_weight = 1\nload.browser_weight = 1\n",
-                criteria='time_to_deck = "p95 < 300000ms"\n')
+        project(
+            tmp_path,
+            seconds=8,
+            weights="load.creator_weight = 1\nload.browser_weight = 1\n",
+            criteria='time_to_deck = "p95 < 300000ms"\n',
+        )
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "JOURNEY time_to_deck" in verdict["endpoints"]
@@ -93,10 +130,15 @@ def test_time_to_deck_is_a_metric_with_criteria(tmp_path: Path) -> None:
     [
         ('all = "p95 < 2s"\n', "durations are written in milliseconds, e.g. 'p95 < 2000ms'"),
         ('all = "p101 < 500ms"\n', "got p101"),
-        ('"GET /job/[id]" = "p95 < 500ms"\n', "unknown endpoint 'GET /job/[id]' (did you mean 'GET /jobs/[id]'?)"),
+        (
+            '"GET /job/[id]" = "p95 < 500ms"\n',
+            "unknown endpoint 'GET /job/[id]' (did you mean 'GET /jobs/[id]'?)",
+        ),
     ],
 )
-def test_bad_criteria_stop_the_run_before_it_starts(tmp_path: Path, criteria: str, message: str) -> None:
+def test_bad_criteria_stop_the_run_before_it_starts(
+    tmp_path: Path, criteria: str, message: str
+) -> None:
     completed, _ = locust(project(tmp_path, criteria=criteria))
     assert completed.returncode == 2
     assert message in completed.stderr
@@ -112,9 +154,15 @@ def test_two_processes_judge_merged_statistics(tmp_path: Path) -> None:
 
 def test_hopeless_breach_aborts_early(tmp_path: Path) -> None:
     completed, verdict = locust(
-        project(tmp_path, faults='"slow=900"', seconds=60, criteria='all = "p95 < 300ms"\n',
-                extra="load.abort_on_breach = true\n"),
-        "--progress-interval", "2",
+        project(
+            tmp_path,
+            faults='"slow=900"',
+            seconds=60,
+            criteria='all = "p95 < 300ms"\n',
+            extra="load.abort_on_breach = true\n",
+        ),
+        "--progress-interval",
+        "2",
     )
     assert completed.returncode == 1
     assert verdict["aborted"] and "over twice the limit: stopped early" in verdict["aborted"]
@@ -123,28 +171,61 @@ def test_hopeless_breach_aborts_early(tmp_path: Path) -> None:
 
 def test_pytest_entry_turns_criteria_into_test_results(pytester: pytest.Pytester) -> None:
     project(pytester.path, criteria='all = ["p95 < 2000ms", "error_rate < 1%"]\n', seconds=5)
-    pytester.makepyfile(test_load=(Path(__file__).resolve().parent.parent / "suites" / "test_load.py").read_text()
-                        .replace('Path(__file__).resolve().parent.parent / "locustfiles" / "anki_compendium.py"', repr(str(LOCUSTFILE))))
+    pytester.makepyfile(
+        test_load=(Path(__file__).resolve().parent.parent / "suites" / "test_load.py")
+        .read_text()
+        .replace(
+            'Path(__file__).resolve().parent.parent / "locustfiles" / "anki_compendium.py"',
+            repr(str(LOCUSTFILE)),
+        )
+    )
     artifacts = pytester.path / "artifacts"
-    result = pytester.runpytest("--env", "local", "-m", "load", f"--load-artifacts={artifacts}", "-p", "no:cacheprovider")
+    html = pytester.path / "report.html"
+    result = pytester.runpytest(
+        "--env",
+        "local",
+        "-m",
+        "load",
+        f"--load-artifacts={artifacts}",
+        f"--html={html}",
+        "-p",
+        "no:cacheprovider",
+    )
     result.assert_outcomes(passed=3)
     assert (artifacts / "locust-report.html").exists() and (artifacts / "locust_stats.csv").exists()
+    report = html.read_text()
+    assert "Locust HTML report" in report and "locust_stats.csv" in report
 
 
 def test_pytest_entry_fails_the_breached_criterion(pytester: pytest.Pytester) -> None:
-    project(pytester.path, faults='"slow=400"', criteria='all = ["p95 < 300ms", "error_rate < 1%"]\n', seconds=5)
-    pytester.makepyfile(test_load=(Path(__file__).resolve().parent.parent / "suites" / "test_load.py").read_text()
-                        .replace('Path(__file__).resolve().parent.parent / "locustfiles" / "anki_compendium.py"', repr(str(LOCUSTFILE))))
+    project(
+        pytester.path,
+        faults='"slow=400"',
+        criteria='all = ["p95 < 300ms", "error_rate < 1%"]\n',
+        seconds=5,
+    )
+    pytester.makepyfile(
+        test_load=(Path(__file__).resolve().parent.parent / "suites" / "test_load.py")
+        .read_text()
+        .replace(
+            'Path(__file__).resolve().parent.parent / "locustfiles" / "anki_compendium.py"',
+            repr(str(LOCUSTFILE)),
+        )
+    )
     result = pytester.runpytest("--env", "local", "-m", "load", "-p", "no:cacheprovider", "-rf")
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["all: p95 < 300ms breached: measured * ms, limit < 300 ms (smoke profile, * requests)"])
+    result.stdout.fnmatch_lines(
+        ["all: p95 < 300ms breached: measured * ms, limit < 300 ms (smoke profile, * requests)"]
+    )
     result.stdout.fnmatch_lines(["FAILED test_load.py::test_load_criterion[[]all: p95 < 300ms[]]*"])
 
 
 def test_runner_reports_a_run_that_left_no_verdict(tmp_path: Path) -> None:
     from pytest_deploycheck.errors import DeployCheckError
 
-    (tmp_path / "deploycheck.toml").write_text('[envs.x]\nbase_url = "http://127.0.0.1:9"\nload.criteria = { all = "p95 < 2s" }\n')
+    (tmp_path / "deploycheck.toml").write_text(
+        '[envs.x]\nbase_url = "http://127.0.0.1:9"\nload.criteria = { all = "p95 < 2s" }\n'
+    )
     with pytest.raises(DeployCheckError, match="left no verdict"):
         run_locust(LOCUSTFILE, tmp_path / "a", env_name="x", cwd=tmp_path, timeout_s=60)
 
@@ -153,7 +234,7 @@ def stress_project(tmp_path: Path, faults: str = "") -> Path:
     (tmp_path / "deploycheck.toml").write_text(
         '[envs.local]\nbase_url = "embedded"\n'
         f"embedded.faults = [{faults}]\n"
-        "[envs.local.load.criteria]\nall = \"p95 < 300ms\"\n"
+        '[envs.local.load.criteria]\nall = "p95 < 300ms"\n'
         "[envs.local.load.profiles.stress]\n"
         "stages = [{ duration_s = 3, users = 2, spawn_rate = 2 }, { duration_s = 3, users = 4, spawn_rate = 4 }]\n"
     )
@@ -169,5 +250,7 @@ def test_stress_without_a_breaking_point(tmp_path: Path) -> None:
 def test_stress_reports_the_breaking_point(tmp_path: Path) -> None:
     completed, verdict = locust(stress_project(tmp_path, '"slow=400"'), "--load-profile", "stress")
     assert completed.returncode == 1
-    assert verdict["breaking_point"].startswith("breaking point: 2 users (all: p95 < 300ms measured")
+    assert verdict["breaking_point"].startswith(
+        "breaking point: 2 users (all: p95 < 300ms measured"
+    )
     assert "deploycheck: breaking point: 2 users" in completed.stderr

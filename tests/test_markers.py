@@ -29,7 +29,9 @@ def test_all_markers_work_with_strict_markers(pytester: pytest.Pytester) -> None
 
 def test_markers_are_documented(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.smoke: a fast post-deploy check*", "@pytest.mark.destructive: *"])
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.smoke: a fast post-deploy check*", "@pytest.mark.destructive: *"]
+    )
 
 
 def test_destructive_is_skipped_on_production(pytester: pytest.Pytester) -> None:
@@ -62,6 +64,8 @@ def test_env_may_allow_destructive(pytester: pytest.Pytester) -> None:
 
 def test_destructive_runs_on_non_production(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(DESTRUCTIVE)
-    (pytester.path / "deploycheck.toml").write_text('[envs.staging]\nbase_url = "https://s.example.com"\n')
+    (pytester.path / "deploycheck.toml").write_text(
+        '[envs.staging]\nbase_url = "https://s.example.com"\n'
+    )
     result = pytester.runpytest("--env", "staging", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)

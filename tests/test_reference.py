@@ -17,9 +17,8 @@ import httpx
 import pytest
 
 from pytest_deploycheck import embedded
-from tests.conftest import Faults, Reference, start_reference
-
 from pytest_deploycheck.sample_pdf import make_pdf
+from tests.conftest import Faults, Reference, start_reference
 
 
 @pytest.fixture
@@ -31,7 +30,9 @@ def api(reference: Reference) -> Iterator[httpx.Client]:
 def register_and_login(api: httpx.Client) -> dict[str, str]:
     name = "u" + uuid.uuid4().hex[:10]
     email = f"{name}@example.com"
-    response = api.post("/auth/register", json={"email": email, "username": name, "password": "password123"})
+    response = api.post(
+        "/auth/register", json={"email": email, "username": name, "password": "password123"}
+    )
     assert response.status_code == 201, response.text
     response = api.post("/auth/login", json={"email": email, "password": "password123"})
     assert response.status_code == 200, response.text
@@ -84,7 +85,10 @@ def test_auth_rate_limit_answers_429_with_retry_after() -> None:
     try:
         reference = start_reference(state_dir, auth_rate_limit=2)
         with httpx.Client(base_url=reference.api_url, timeout=10) as api:
-            codes = [api.post("/auth/login", json={"email": "x@example.com", "password": "p"}) for _ in range(3)]
+            codes = [
+                api.post("/auth/login", json={"email": "x@example.com", "password": "p"})
+                for _ in range(3)
+            ]
         assert [r.status_code for r in codes] == [401, 401, 429]
         assert int(codes[-1].headers["retry-after"]) > 0
         assert codes[-1].json()["retry_after"] > 0
@@ -121,7 +125,10 @@ def test_fault_control_needs_the_token(reference: Reference) -> None:
 
 def test_faults_command_lists_faults() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pytest_deploycheck.cli", "faults"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "pytest_deploycheck.cli", "faults"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "health-503" in result.stdout and "[journey]" in result.stdout
 
@@ -129,6 +136,8 @@ def test_faults_command_lists_faults() -> None:
 def test_serve_rejects_unknown_settings() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pytest_deploycheck.cli", "serve", "--set", "nope=1"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2 and "nope" in result.stdout

@@ -8,7 +8,13 @@ import pytest
 
 from pytest_deploycheck.config import SecuritySettings
 from pytest_deploycheck.policy import evaluate, parse_csp, parse_hsts
-from tests.conftest import assert_no_plugin_traceback, Faults, Reference, SuiteProject, running_reference
+from tests.conftest import (
+    Faults,
+    Reference,
+    SuiteProject,
+    assert_no_plugin_traceback,
+    running_reference,
+)
 
 SUITE = "test_security.py"
 
@@ -17,30 +23,89 @@ def run(project: SuiteProject, reference: Reference, *args: str) -> pytest.RunRe
     return project.run_against(reference, SUITE, "-rfEs", *args)
 
 
-def test_healthy_deployment_passes(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
-    result = run(suite_project, reference)
+def test_healthy_deployment_passes(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    html = suite_project.pytester.path / "report.html"
+    result = run(suite_project, reference, f"--html={html}", "--self-contained-html")
     result.assert_outcomes(passed=11, skipped=8)
-    result.stdout.fnmatch_lines(["*deploycheck: security grade*", "required: 8 of 8 pass; recommended: 1 of 1; accepted gaps: 0"])
+    result.stdout.fnmatch_lines(
+        [
+            "*deploycheck: security grade*",
+            "required: 8 of 8 pass; recommended: 1 of 1; accepted gaps: 0",
+        ]
+    )
+    report = html.read_text()
+    assert "deploycheck: security grade" in report and "required: 8 of 8 pass" in report
 
 
 @pytest.mark.parametrize(
     ("fault", "failing", "message"),
     [
-        ("no-nosniff", "test_security_headers[[]health[]]", "X-Content-Type-Options is missing on GET http://127.0.0.1:*/api/v1/health -> 200 OK (expected 'nosniff')"),
-        ("weak-hsts", "test_security_headers[[]health[]]", "Strict-Transport-Security is 'max-age=300' on GET *health -> 200 OK (expected max-age of at least 15552000 s)"),
-        ("no-frame-protection", "test_security_headers[[]401[]]", "no frame protection on GET *auth/me -> 401 Unauthorized: neither X-Frame-Options (DENY or SAMEORIGIN) nor CSP frame-ancestors"),
-        ("csp-unsafe-inline", "test_security_headers[[]upload[]]", "Content-Security-Policy script-src allows 'unsafe-inline' on POST *upload/ -> 201 Created*"),
-        ("server-version", "test_security_headers[[]404[]]", "Server: 'uvicorn/0.30.1 (Python/3.11.7)' on GET *deploycheck-no-such-path-* -> 404 Not Found names software and its version*"),
-        ("x-powered-by", "test_security_headers[[]authenticated-json[]]", "X-Powered-By: 'FastAPI/0.110.0' on GET *auth/me -> 200 OK tells attackers what runs there (expected absent)"),
-        ("no-security-headers", "test_security_headers[[]422[]]", "X-Content-Type-Options is missing on GET *jobs/ -> 422 Unprocessable*"),
-        ("cors-reflect-any", "test_cors_does_not_reflect_untrusted_origins", "GET *health -> 200 OK: CORS reflects the untrusted Origin 'https://deploycheck-untrusted.example' with Access-Control-Allow-Credentials: true*"),
-        ("cors-reflect-any", "test_cors_preflight_refuses_untrusted_origins", "OPTIONS *auth/me -> 200 OK: the preflight from the untrusted Origin * is allowed*"),
-        ("traceback-in-errors", "test_error_answers_leak_nothing", "error answers give away internals: 404 answer (GET * -> 404 Not Found) shows a stack frame: 'File *"),
-        ("insecure-cookie", "test_cookies_are_safe", "cookie 'session' from GET *health -> 200 OK lacks HttpOnly, SameSite*"),
+        (
+            "no-nosniff",
+            "test_security_headers[[]health[]]",
+            "X-Content-Type-Options is missing on GET http://127.0.0.1:*/api/v1/health -> 200 OK (expected 'nosniff')",
+        ),
+        (
+            "weak-hsts",
+            "test_security_headers[[]health[]]",
+            "Strict-Transport-Security is 'max-age=300' on GET *health -> 200 OK (expected max-age of at least 15552000 s)",
+        ),
+        (
+            "no-frame-protection",
+            "test_security_headers[[]401[]]",
+            "no frame protection on GET *auth/me -> 401 Unauthorized: neither X-Frame-Options (DENY or SAMEORIGIN) nor CSP frame-ancestors",
+        ),
+        (
+            "csp-unsafe-inline",
+            "test_security_headers[[]upload[]]",
+            "Content-Security-Policy script-src allows 'unsafe-inline' on POST *upload/ -> 201 Created*",
+        ),
+        (
+            "server-version",
+            "test_security_headers[[]404[]]",
+            "Server: 'uvicorn/0.30.1 (Python/3.11.7)' on GET *deploycheck-no-such-path-* -> 404 Not Found names software and its version*",
+        ),
+        (
+            "x-powered-by",
+            "test_security_headers[[]authenticated-json[]]",
+            "X-Powered-By: 'FastAPI/0.110.0' on GET *auth/me -> 200 OK tells attackers what runs there (expected absent)",
+        ),
+        (
+            "no-security-headers",
+            "test_security_headers[[]422[]]",
+            "X-Content-Type-Options is missing on GET *jobs/ -> 422 Unprocessable*",
+        ),
+        (
+            "cors-reflect-any",
+            "test_cors_does_not_reflect_untrusted_origins",
+            "GET *health -> 200 OK: CORS reflects the untrusted Origin 'https://deploycheck-untrusted.example' with Access-Control-Allow-Credentials: true*",
+        ),
+        (
+            "cors-reflect-any",
+            "test_cors_preflight_refuses_untrusted_origins",
+            "OPTIONS *auth/me -> 200 OK: the preflight from the untrusted Origin * is allowed*",
+        ),
+        (
+            "traceback-in-errors",
+            "test_error_answers_leak_nothing",
+            "error answers give away internals: 404 answer (GET * -> 404 Not Found) shows a stack frame: 'File *",
+        ),
+        (
+            "insecure-cookie",
+            "test_cookies_are_safe",
+            "cookie 'session' from GET *health -> 200 OK lacks HttpOnly, SameSite*",
+        ),
     ],
 )
 def test_fault_fails_the_right_check(
-    suite_project: SuiteProject, reference: Reference, faults: Faults, fault: str, failing: str, message: str
+    suite_project: SuiteProject,
+    reference: Reference,
+    faults: Faults,
+    fault: str,
+    failing: str,
+    message: str,
 ) -> None:
     faults.set(fault)
     result = run(suite_project, reference)
@@ -50,11 +115,15 @@ def test_fault_fails_the_right_check(
     assert_no_plugin_traceback(result)
 
 
-def test_error_answers_without_headers_are_caught(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
+def test_error_answers_without_headers_are_caught(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
     """The real service's 500s bypass its header middleware: every answer a 500 here."""
     faults.set("errors-bypass-headers", "5xx-burst=1")
     result = run(suite_project, reference, "-k", "health")
-    result.stdout.fnmatch_lines(["*X-Content-Type-Options is missing on GET *health -> 500 Internal Server Error*"])
+    result.stdout.fnmatch_lines(
+        ["*X-Content-Type-Options is missing on GET *health -> 500 Internal Server Error*"]
+    )
 
 
 def test_the_real_services_gaps_are_named_and_can_be_accepted(
@@ -68,7 +137,9 @@ def test_the_real_services_gaps_are_named_and_can_be_accepted(
             "The real Anki service sends none; to accept the gap, set security.accepted.content-security-policy*"
         ]
     )
-    result.stdout.fnmatch_lines(["*Referrer-Policy is missing*to accept the gap, set security.accepted.referrer-policy*"])
+    result.stdout.fnmatch_lines(
+        ["*Referrer-Policy is missing*to accept the gap, set security.accepted.referrer-policy*"]
+    )
 
     suite_project.config(
         f'[envs.api]\nbase_url = "{reference.url}"\n'
@@ -78,20 +149,36 @@ def test_the_real_services_gaps_are_named_and_can_be_accepted(
     )
     result = suite_project.run("--env", "api", SUITE, "-k", "headers")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    result.stdout.fnmatch_lines(["required: 6 of 6 pass; recommended: 0 of 1; accepted gaps: 2", "*accepted*content-security-policy*"])
+    result.stdout.fnmatch_lines(
+        [
+            "required: 6 of 6 pass; recommended: 0 of 1; accepted gaps: 2",
+            "*accepted*content-security-policy*",
+        ]
+    )
     # X-XSS-Protection: 1; mode=block is deprecated: a recommendation, not a failure...
-    result.stdout.fnmatch_lines(["*deploycheck: recommendations (not failures)*", "*X-XSS-Protection: '1; mode=block'*deprecated*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*deploycheck: recommendations (not failures)*",
+            "*X-XSS-Protection: '1; mode=block'*deprecated*",
+        ]
+    )
 
 
-def test_strict_env_fails_recommended_items(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
+def test_strict_env_fails_recommended_items(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
     faults.set("xss-protection-header")
     suite_project.config(f'[envs.strict]\nbase_url = "{reference.url}"\nsecurity.strict = true\n')
     result = suite_project.run("--env", "strict", SUITE, "-k", "headers and health")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*X-XSS-Protection: '1; mode=block' on GET *health* is deprecated*"])
+    result.stdout.fnmatch_lines(
+        ["*X-XSS-Protection: '1; mode=block' on GET *health* is deprecated*"]
+    )
 
 
-def test_configured_cors_origin_is_checked(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
+def test_configured_cors_origin_is_checked(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
     suite_project.config(
         f'[envs.cors]\nbase_url = "{reference.url}"\n'
         'security.cors_allowed_origins = ["http://localhost:3000", "https://app.example.com"]\n'
@@ -107,8 +194,12 @@ def production_reference() -> Iterator[Reference]:
         yield deployment
 
 
-def test_docs_exposed_in_production_fail(suite_project: SuiteProject, production_reference: Reference) -> None:
-    suite_project.config(f'[envs.prod]\nbase_url = "{production_reference.url}"\nproduction = true\n')
+def test_docs_exposed_in_production_fail(
+    suite_project: SuiteProject, production_reference: Reference
+) -> None:
+    suite_project.config(
+        f'[envs.prod]\nbase_url = "{production_reference.url}"\nproduction = true\n'
+    )
     result = suite_project.run("--env", "prod", SUITE, "-k", "consoles")
     result.assert_outcomes(passed=1)
     faults = Faults(production_reference)
@@ -118,24 +209,38 @@ def test_docs_exposed_in_production_fail(suite_project: SuiteProject, production
     finally:
         faults.close()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*consoles served on a production env: /docs (GET http://127.0.0.1:*/docs -> 200 OK), /redoc*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*consoles served on a production env: /docs (GET http://127.0.0.1:*/docs -> 200 OK), /redoc*"
+        ]
+    )
 
 
-def test_security_adds_little_to_a_smoke_run(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
+def test_security_adds_little_to_a_smoke_run(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
     """The suite shares the session's user and job: it adds requests, not sign-ins or uploads."""
     logins = reference.metric("http_requests_total", method="POST", route="/api/v1/auth/login")
     uploads = reference.metric("http_requests_total", method="POST", route="/api/v1/upload/")
     result = suite_project.run_against(reference, "test_journey.py", SUITE)
     assert result.ret == 0
-    assert reference.metric("http_requests_total", method="POST", route="/api/v1/auth/login") - logins == 2
-    assert reference.metric("http_requests_total", method="POST", route="/api/v1/upload/") - uploads == 2
+    assert (
+        reference.metric("http_requests_total", method="POST", route="/api/v1/auth/login") - logins
+        == 2
+    )
+    assert (
+        reference.metric("http_requests_total", method="POST", route="/api/v1/upload/") - uploads
+        == 2
+    )
 
 
 # The policy itself ----------------------------------------------------------------------
 
 
 def test_parse_csp_and_hsts() -> None:
-    assert parse_csp("default-src 'self'; script-src 'self' 'nonce-abc'; frame-ancestors 'none'") == {
+    assert parse_csp(
+        "default-src 'self'; script-src 'self' 'nonce-abc'; frame-ancestors 'none'"
+    ) == {
         "default-src": ["'self'"],
         "script-src": ["'self'", "'nonce-abc'"],
         "frame-ancestors": ["'none'"],
@@ -157,17 +262,32 @@ def test_parse_csp_and_hsts() -> None:
     ],
 )
 def test_csp_script_sources(csp: str, ok: bool) -> None:
-    findings = evaluate({"content-security-policy": csp}, "GET /", https=False, settings=SecuritySettings())
+    findings = evaluate(
+        {"content-security-policy": csp}, "GET /", https=False, settings=SecuritySettings()
+    )
     assert [f.ok for f in findings if f.item == "content-security-policy"] == [ok]
 
 
 def test_hsts_required_on_https_only() -> None:
     settings = SecuritySettings()
-    assert not [f for f in evaluate({}, "GET /", https=False, settings=settings) if f.item == "strict-transport-security"]
-    missing = [f for f in evaluate({}, "GET /", https=True, settings=settings) if f.item == "strict-transport-security"]
+    assert not [
+        f
+        for f in evaluate({}, "GET /", https=False, settings=settings)
+        if f.item == "strict-transport-security"
+    ]
+    missing = [
+        f
+        for f in evaluate({}, "GET /", https=True, settings=settings)
+        if f.item == "strict-transport-security"
+    ]
     assert missing and missing[0].fails
 
 
 def test_referrer_policy_last_known_value_wins() -> None:
-    findings = evaluate({"referrer-policy": "unsafe-url, no-referrer"}, "GET /", https=False, settings=SecuritySettings())
+    findings = evaluate(
+        {"referrer-policy": "unsafe-url, no-referrer"},
+        "GET /",
+        https=False,
+        settings=SecuritySettings(),
+    )
     assert [f.ok for f in findings if f.item == "referrer-policy"] == [True]

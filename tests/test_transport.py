@@ -26,7 +26,9 @@ def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
     return str(path)
 
 
-def configure(project: SuiteProject, tls_port: int, ca_file: str, http_port: int | None = None) -> None:
+def configure(
+    project: SuiteProject, tls_port: int, ca_file: str, http_port: int | None = None
+) -> None:
     http_url = f'security.http_url = "http://127.0.0.1:{http_port}"\n' if http_port else ""
     project.config(
         f'[envs.tls]\nbase_url = "https://127.0.0.1:{tls_port}"\nca_bundle = "{ca_file}"\n'
@@ -44,7 +46,9 @@ def valid_server(ca: trustme.CA) -> Iterator[int]:
         yield port
 
 
-def test_valid_certificate_and_redirect_pass(suite_project: SuiteProject, valid_server: int, ca_file: str) -> None:
+def test_valid_certificate_and_redirect_pass(
+    suite_project: SuiteProject, valid_server: int, ca_file: str
+) -> None:
     with http_listener(f"https://127.0.0.1:{valid_server}") as http_port:
         configure(suite_project, valid_server, ca_file, http_port)
         result = run_transport(suite_project)
@@ -57,58 +61,90 @@ def test_expired_certificate(suite_project: SuiteProject, ca: trustme.CA, ca_fil
         configure(suite_project, port, ca_file)
         result = suite_project.run("--env", "tls", "test_security.py", "-k", "certificate")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*the certificate of 127.0.0.1:* is not valid: certificate has expired*"])
+    result.stdout.fnmatch_lines(
+        ["*the certificate of 127.0.0.1:* is not valid: certificate has expired*"]
+    )
     assert_no_plugin_traceback(result)
 
 
-def test_soon_expiring_certificate(suite_project: SuiteProject, ca: trustme.CA, ca_file: str) -> None:
+def test_soon_expiring_certificate(
+    suite_project: SuiteProject, ca: trustme.CA, ca_file: str
+) -> None:
     with https_server(issue(ca, days=3)) as port:
         configure(suite_project, port, ca_file)
         result = suite_project.run("--env", "tls", "test_security.py", "-k", "certificate")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*the certificate of 127.0.0.1:* expires in * days (*), under the 14-day minimum (security.cert_min_days): renew it*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*the certificate of 127.0.0.1:* expires in * days (*), under the 14-day minimum (security.cert_min_days): renew it*"
+        ]
+    )
 
 
-def test_certificate_for_another_host(suite_project: SuiteProject, ca: trustme.CA, ca_file: str) -> None:
+def test_certificate_for_another_host(
+    suite_project: SuiteProject, ca: trustme.CA, ca_file: str
+) -> None:
     with https_server(issue(ca, "other.example.com")) as port:
         configure(suite_project, port, ca_file)
         result = suite_project.run("--env", "tls", "test_security.py", "-k", "certificate")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*the certificate of 127.0.0.1:* is not valid: IP address mismatch*"])
+    result.stdout.fnmatch_lines(
+        ["*the certificate of 127.0.0.1:* is not valid: IP address mismatch*"]
+    )
 
 
-def test_untrusted_certificate_without_ca_bundle(suite_project: SuiteProject, valid_server: int) -> None:
+def test_untrusted_certificate_without_ca_bundle(
+    suite_project: SuiteProject, valid_server: int
+) -> None:
     suite_project.config(f'[envs.tls]\nbase_url = "https://127.0.0.1:{valid_server}"\n')
     result = suite_project.run("--env", "tls", "test_security.py", "-k", "certificate")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*is not valid: unable to get local issuer certificate*"])
 
 
-def test_http_that_does_not_redirect(suite_project: SuiteProject, valid_server: int, ca_file: str) -> None:
+def test_http_that_does_not_redirect(
+    suite_project: SuiteProject, valid_server: int, ca_file: str
+) -> None:
     with http_listener(None) as http_port:
         configure(suite_project, valid_server, ca_file, http_port)
         result = suite_project.run("--env", "tls", "test_security.py", "-k", "redirects")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*GET http://127.0.0.1:*/api/v1/health -> 200 OK: expected 301 or 308 to https://127.0.0.1/api/v1/health (same host and path)*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*GET http://127.0.0.1:*/api/v1/health -> 200 OK: expected 301 or 308 to https://127.0.0.1/api/v1/health (same host and path)*"
+        ]
+    )
 
 
-def test_http_redirecting_elsewhere(suite_project: SuiteProject, valid_server: int, ca_file: str) -> None:
+def test_http_redirecting_elsewhere(
+    suite_project: SuiteProject, valid_server: int, ca_file: str
+) -> None:
     with http_listener("https://phishing.example") as http_port:
         configure(suite_project, valid_server, ca_file, http_port)
         result = suite_project.run("--env", "tls", "test_security.py", "-k", "redirects")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*-> 301 Moved Permanently to 'https://phishing.example/api/v1/health': expected 301 or 308 to https://127.0.0.1/api/v1/health*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*-> 301 Moved Permanently to 'https://phishing.example/api/v1/health': expected 301 or 308 to https://127.0.0.1/api/v1/health*"
+        ]
+    )
 
 
-def test_legacy_tls_is_refused_or_reported(suite_project: SuiteProject, ca: trustme.CA, ca_file: str) -> None:
+def test_legacy_tls_is_refused_or_reported(
+    suite_project: SuiteProject, ca: trustme.CA, ca_file: str
+) -> None:
     with https_server(issue(ca), legacy_tls=True) as port:
         configure(suite_project, port, ca_file)
         result = suite_project.run("--env", "tls", "test_security.py", "-k", "tls_12", "-rs")
     outcomes = result.parseoutcomes()
     if outcomes.get("skipped"):
-        pytest.skip("this OpenSSL cannot offer TLS 1.0/1.1, so the check cannot be shown to fail here")
+        pytest.skip(
+            "this OpenSSL cannot offer TLS 1.0/1.1, so the check cannot be shown to fail here"
+        )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*127.0.0.1:* accepts TLSv1*: disable TLS 1.0 and 1.1 (TLS 1.2+ only)*"])
+    result.stdout.fnmatch_lines(
+        ["*127.0.0.1:* accepts TLSv1*: disable TLS 1.0 and 1.1 (TLS 1.2+ only)*"]
+    )
 
 
 def test_modern_tls_passes(suite_project: SuiteProject, valid_server: int, ca_file: str) -> None:

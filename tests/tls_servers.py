@@ -35,11 +35,21 @@ class _Health(BaseHTTPRequestHandler):
         pass
 
 
-def issue(ca: trustme.CA, host: str = "127.0.0.1", *, days: float = 90, expired: bool = False) -> trustme.LeafCert:
+def issue(
+    ca: trustme.CA, host: str = "127.0.0.1", *, days: float = 90, expired: bool = False
+) -> trustme.LeafCert:
     now = datetime.datetime.now(datetime.timezone.utc)
     if expired:
-        return ca.issue_cert(host, not_before=now - datetime.timedelta(days=30), not_after=now - datetime.timedelta(days=1))
-    return ca.issue_cert(host, not_before=now - datetime.timedelta(days=1), not_after=now + datetime.timedelta(days=days))
+        return ca.issue_cert(
+            host,
+            not_before=now - datetime.timedelta(days=30),
+            not_after=now - datetime.timedelta(days=1),
+        )
+    return ca.issue_cert(
+        host,
+        not_before=now - datetime.timedelta(days=1),
+        not_after=now + datetime.timedelta(days=days),
+    )
 
 
 @contextmanager

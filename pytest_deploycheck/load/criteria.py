@@ -76,15 +76,24 @@ def parse(text: str, scope: str = ALL) -> Criterion:
             f"criterion {text!r} ({scope}): expected METRIC OP VALUE, e.g. 'p95 < 2000ms', "
             "'error_rate < 1%', 'rps > 20'"
         )
-    metric, op, raw, unit = match["metric"].lower(), match["op"], float(match["value"]), match["unit"].lower()
+    metric, op, raw, unit = (
+        match["metric"].lower(),
+        match["op"],
+        float(match["value"]),
+        match["unit"].lower(),
+    )
     if metric.startswith("p"):
         try:
             pct = float(metric[1:])
         except ValueError:
-            raise ConfigError(f"criterion {text!r} ({scope}): {metric!r} is not a percentile like p95 or p99.9") from None
+            raise ConfigError(
+                f"criterion {text!r} ({scope}): {metric!r} is not a percentile like p95 or p99.9"
+            ) from None
         if not 0 < pct < 100:
             hint = "; use 'max' for the slowest request" if pct == 100 else ""
-            raise ConfigError(f"criterion {text!r} ({scope}): a percentile must be between p0 and p100 (exclusive), got {metric}{hint}")
+            raise ConfigError(
+                f"criterion {text!r} ({scope}): a percentile must be between p0 and p100 (exclusive), got {metric}{hint}"
+            )
     elif metric not in DURATION_METRICS + OTHER_METRICS:
         known = ["pNN", *DURATION_METRICS, *OTHER_METRICS]
         close = difflib.get_close_matches(metric, known, n=1)
@@ -106,10 +115,14 @@ def parse(text: str, scope: str = ALL) -> Criterion:
             limit = raw / 100
         elif unit == "":
             if raw > 1:
-                raise ConfigError(f"criterion {text!r} ({scope}): an error rate is a fraction (0.01) or a percentage (1%)")
+                raise ConfigError(
+                    f"criterion {text!r} ({scope}): an error rate is a fraction (0.01) or a percentage (1%)"
+                )
             limit = raw
         else:
-            raise ConfigError(f"criterion {text!r} ({scope}): an error rate takes '%' or no unit, not {unit!r}")
+            raise ConfigError(
+                f"criterion {text!r} ({scope}): an error rate takes '%' or no unit, not {unit!r}"
+            )
     else:
         if unit:
             raise ConfigError(f"criterion {text!r} ({scope}): {metric} takes no unit, got {unit!r}")
@@ -118,7 +131,9 @@ def parse(text: str, scope: str = ALL) -> Criterion:
 
 
 def _as_ms(value: float, unit: str) -> str:
-    factor = {"s": 1000, "sec": 1000, "m": 60_000, "min": 60_000, "us": 0.001, "µs": 0.001}.get(unit)
+    factor = {"s": 1000, "sec": 1000, "m": 60_000, "min": 60_000, "us": 0.001, "µs": 0.001}.get(
+        unit
+    )
     return f"{value * factor:g}" if factor else "N"
 
 
@@ -142,7 +157,8 @@ def check_scopes(criteria: Iterable[Criterion], known: Iterable[str]) -> None:
         raise ConfigError(
             f"criterion {criterion.text!r}: unknown endpoint {criterion.scope!r}"
             + (f" (did you mean {close[0]!r}?)" if close else "")
-            + "; the profile's endpoints: " + ", ".join(sorted(names))
+            + "; the profile's endpoints: "
+            + ", ".join(sorted(names))
         )
 
 

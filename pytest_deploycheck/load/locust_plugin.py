@@ -93,11 +93,23 @@ def _route(path_template: str) -> str:
 @events.init_command_line_parser.add_listener
 def _options(parser: Any) -> None:
     group = parser.add_argument_group("pytest-deploycheck")
-    group.add_argument("--deploycheck-env", default=os.environ.get("DEPLOYCHECK_ENV"), help="target env from deploycheck.toml")
-    group.add_argument("--deploycheck-config", default=os.environ.get("DEPLOYCHECK_CONFIG"), help="config file")
-    group.add_argument("--load-profile", default="smoke", help="smoke, baseline, stress, spike or soak")
-    group.add_argument("--deploycheck-results", default="", help="write the verdict as JSON to this file")
-    group.add_argument("--progress-interval", type=float, default=10.0, help="seconds between progress lines")
+    group.add_argument(
+        "--deploycheck-env",
+        default=os.environ.get("DEPLOYCHECK_ENV"),
+        help="target env from deploycheck.toml",
+    )
+    group.add_argument(
+        "--deploycheck-config", default=os.environ.get("DEPLOYCHECK_CONFIG"), help="config file"
+    )
+    group.add_argument(
+        "--load-profile", default="smoke", help="smoke, baseline, stress, spike or soak"
+    )
+    group.add_argument(
+        "--deploycheck-results", default="", help="write the verdict as JSON to this file"
+    )
+    group.add_argument(
+        "--progress-interval", type=float, default=10.0, help="seconds between progress lines"
+    )
 
 
 @events.init.add_listener
@@ -127,10 +139,15 @@ def _init(environment: Environment, **_: Any) -> None:
     for user_class in environment.user_classes:
         if issubclass(user_class, DeployCheckUser):
             user_class.configure(STATE.env)
-    if isinstance(environment.runner, MasterRunner) or not isinstance(environment.runner, WorkerRunner):
+    if isinstance(environment.runner, MasterRunner) or not isinstance(
+        environment.runner, WorkerRunner
+    ):
         log.info(
             "deploycheck: env %s at %s, profile %s (%s), criteria: %s",
-            STATE.env.name, environment.host, STATE.profile.name, STATE.profile.description,
+            STATE.env.name,
+            environment.host,
+            STATE.profile.name,
+            STATE.profile.description,
             "; ".join(str(c) for c in STATE.criteria),
         )
         gevent.spawn(_progress, environment, options.progress_interval)
@@ -141,7 +158,9 @@ def _start_embedded(env: TargetEnv) -> str:
 
     STATE.embedded_dir = Path(tempfile.mkdtemp(prefix="deploycheck-load-"))
     settings = {"auth_rate_limit": 0, "cards_limit_month": 1_000_000, **env.embedded.settings}
-    deployment = embedded.ensure_started(STATE.embedded_dir, faults=env.embedded.faults, settings=settings)
+    deployment = embedded.ensure_started(
+        STATE.embedded_dir, faults=env.embedded.faults, settings=settings
+    )
     log.info("deploycheck: started the embedded reference deployment at %s", deployment.url)
     return deployment.url
 
@@ -150,7 +169,9 @@ def _start_embedded(env: TargetEnv) -> str:
 
 
 @events.request.add_listener
-def _on_request(request_type: str, name: str, response_time: float, exception: Any = None, **_: Any) -> None:
+def _on_request(
+    request_type: str, name: str, response_time: float, exception: Any = None, **_: Any
+) -> None:
     STATE.local.record(request_type, name, response_time or 0.0, exception is not None)
 
 
@@ -221,7 +242,12 @@ def _progress(environment: Environment, interval: float) -> None:
         failures = total.failures / total.requests if total.requests else 0.0
         log.info(
             "deploycheck: users=%d rps=%.1f p95(last %ds)=%s failures=%.2f%% requests=%d",
-            runner.user_count, window.requests / interval, interval, p95, failures * 100, total.requests,
+            runner.user_count,
+            window.requests / interval,
+            interval,
+            p95,
+            failures * 100,
+            total.requests,
         )
         _maybe_abort(environment)
 
@@ -234,10 +260,17 @@ def _maybe_abort(environment: Environment) -> None:
         return
     for verdict in judge(STATE.criteria, STATE.total, _duration()):
         c = verdict.criterion
-        if verdict.ok or verdict.measured is None or c.metric in ("rps", "count") or c.op not in ("<", "<="):
+        if (
+            verdict.ok
+            or verdict.measured is None
+            or c.metric in ("rps", "count")
+            or c.op not in ("<", "<=")
+        ):
             continue
         if verdict.measured >= 2 * c.limit:
-            STATE.aborted = f"{c} measured {verdict.measured_text}, over twice the limit: stopped early"
+            STATE.aborted = (
+                f"{c} measured {verdict.measured_text}, over twice the limit: stopped early"
+            )
             log.error("deploycheck: %s", STATE.aborted)
             gevent.spawn(environment.runner.quit)  # type: ignore[union-attr]
             return
@@ -269,9 +302,20 @@ def _quitting(environment: Environment, **_: Any) -> None:
 
 
 def print_verdicts(verdicts: list[Verdict], environment: Environment) -> None:
-    rows = [(str(v.criterion.scope), v.criterion.text, v.measured_text, v.limit_text, "pass" if v.ok else "FAIL") for v in verdicts]
+    rows = [
+        (
+            str(v.criterion.scope),
+            v.criterion.text,
+            v.measured_text,
+            v.limit_text,
+            "pass" if v.ok else "FAIL",
+        )
+        for v in verdicts
+    ]
     header = ("scope", "criterion", "measured", "limit", "result")
-    lines = [f"deploycheck: load verdict ({STATE.profile.name if STATE.profile else '?'} profile, {_duration():.0f} s)"]
+    lines = [
+        f"deploycheck: load verdict ({STATE.profile.name if STATE.profile else '?'} profile, {_duration():.0f} s)"
+    ]
     try:
         from rich.console import Console
         from rich.table import Table
@@ -286,12 +330,18 @@ def print_verdicts(verdicts: list[Verdict], environment: Environment) -> None:
         widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
         sys.stderr.write(lines[0] + "\n")
         for row in [header, *rows]:
-            sys.stderr.write("  " + "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)) + "\n")
+            sys.stderr.write(
+                "  "
+                + "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True))
+                + "\n"
+            )
     for extra in (STATE.breaking_point, STATE.aborted):
         if extra:
             sys.stderr.write(f"deploycheck: {extra}\n")
     passed = all(v.ok for v in verdicts) and not STATE.aborted
-    sys.stderr.write(f"deploycheck: {'PASSED' if passed else 'FAILED'}: {sum(v.ok for v in verdicts)} of {len(verdicts)} criteria hold\n")
+    sys.stderr.write(
+        f"deploycheck: {'PASSED' if passed else 'FAILED'}: {sum(v.ok for v in verdicts)} of {len(verdicts)} criteria hold\n"
+    )
 
 
 def write_results(path: Path, verdicts: list[Verdict], environment: Environment) -> None:
@@ -305,11 +355,19 @@ def write_results(path: Path, verdicts: list[Verdict], environment: Environment)
         "requests": overall.requests,
         "failures": overall.failures,
         "p95_ms_exact": overall.percentile_ms(95) if overall.requests else None,
-        "p95_ms_locust": locust_total.get_response_time_percentile(0.95) if locust_total and locust_total.num_requests else None,
+        "p95_ms_locust": locust_total.get_response_time_percentile(0.95)
+        if locust_total and locust_total.num_requests
+        else None,
         "endpoints": STATE.total.names(),
         "verdicts": [
-            {"scope": v.criterion.scope, "criterion": v.criterion.text, "measured": v.measured,
-             "measured_text": v.measured_text, "limit_text": v.limit_text, "ok": v.ok}
+            {
+                "scope": v.criterion.scope,
+                "criterion": v.criterion.text,
+                "measured": v.measured,
+                "measured_text": v.measured_text,
+                "limit_text": v.limit_text,
+                "ok": v.ok,
+            }
             for v in verdicts
         ],
     }
@@ -352,7 +410,13 @@ class ProfileShape(LoadTestShape):
             _collect_local(self.runner.environment)
         users = STATE.profile.stages[self._stage_index].users
         stage, STATE.stage = STATE.stage, Recorder()
-        broken = [v for v in judge(STATE.criteria, stage, STATE.profile.stages[self._stage_index].duration_s) if not v.ok]
+        broken = [
+            v
+            for v in judge(
+                STATE.criteria, stage, STATE.profile.stages[self._stage_index].duration_s
+            )
+            if not v.ok
+        ]
         if broken:
             STATE.breaking_point = (
                 f"breaking point: {users} users ("
@@ -371,7 +435,9 @@ class ProfileShape(LoadTestShape):
 class Tokens:
     """This process's sign-in: from the runner (environment variables) or made here once."""
 
-    def __init__(self, env: TargetEnv, access: str, refresh: str | None, throwaway: dict[str, str] | None) -> None:
+    def __init__(
+        self, env: TargetEnv, access: str, refresh: str | None, throwaway: dict[str, str] | None
+    ) -> None:
         self.env = env
         self.access = access
         self.refresh_token = refresh
@@ -388,7 +454,9 @@ class Tokens:
 
         run_id = f"load{os.getpid()}"
         with DeployClient(env) as client:
-            user = provision(AuthApi(client, env, RateLimitBudget()), "smoke", run_id, client.redactor)
+            user = provision(
+                AuthApi(client, env, RateLimitBudget()), "smoke", run_id, client.redactor
+            )
         throwaway = {"email": user.email} if user.throwaway else None
         return cls(env, user.access_token, user.refresh_token, throwaway)
 
@@ -399,12 +467,18 @@ class Tokens:
     def refresh(self, rejected: str) -> None:
         """After a 401: one refresh per expiry, whichever user notices first."""
         with self._lock:
-            if self.access != rejected or not self.refresh_token or time.monotonic() - self._refreshed_at < 5:
+            if (
+                self.access != rejected
+                or not self.refresh_token
+                or time.monotonic() - self._refreshed_at < 5
+            ):
                 return
             from pytest_deploycheck.client import DeployClient
 
             with DeployClient(self.env) as client:
-                response = client.post(self.env.paths.refresh, json={"refresh_token": self.refresh_token})
+                response = client.post(
+                    self.env.paths.refresh, json={"refresh_token": self.refresh_token}
+                )
             if response.status_code == 200:
                 self.access = response.json()[self.env.auth.access_token_field]
             self._refreshed_at = time.monotonic()
@@ -415,7 +489,12 @@ class Tokens:
         from pytest_deploycheck.client import DeployClient
 
         with DeployClient(self.env) as client:
-            client.request("DELETE", self.env.paths.delete_account, headers=self.headers, json={"confirmation": "DELETE"})
+            client.request(
+                "DELETE",
+                self.env.paths.delete_account,
+                headers=self.headers,
+                json={"confirmation": "DELETE"},
+            )
         self.throwaway = None
 
 
@@ -432,7 +511,9 @@ class DeployCheckUser(FastHttpUser):
         cls.insecure = not env.verify_tls
         if env.verify_tls and env.ca_bundle:
             bundle = env.ca_bundle
-            cls.ssl_context_factory = staticmethod(lambda: ssl.create_default_context(cafile=bundle))  # type: ignore[assignment]
+            cls.ssl_context_factory = staticmethod(
+                lambda: ssl.create_default_context(cafile=bundle)
+            )  # type: ignore[assignment]
         weights = {"BrowsingUser": env.load.browser_weight, "CreatorUser": env.load.creator_weight}
         for sub in cls.__subclasses__():
             if sub.__name__ in weights:
@@ -446,7 +527,14 @@ class DeployCheckUser(FastHttpUser):
             gevent.sleep(0.05)
         return STATE.tokens
 
-    def api(self, method: str, path_template: str, *, expect: tuple[int, ...] | None = None, **kwargs: Any) -> Any:
+    def api(
+        self,
+        method: str,
+        path_template: str,
+        *,
+        expect: tuple[int, ...] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Call ``path_template`` (from env.paths) named by its route.
 
         Without ``expect``, Locust's own rule applies (an error status is a
@@ -457,9 +545,15 @@ class DeployCheckUser(FastHttpUser):
         url = self.env.api_prefix + (path_template.format(**params) if params else path_template)
         token = self.tokens.access
         headers = kwargs.pop("headers", None)
-        headers = {**headers, "Authorization": f"Bearer {token}"} if headers else {"Authorization": f"Bearer {token}"}
+        headers = (
+            {**headers, "Authorization": f"Bearer {token}"}
+            if headers
+            else {"Authorization": f"Bearer {token}"}
+        )
         if expect is None:
-            response = self.client.request(method, url, name=_route(path_template), headers=headers, **kwargs)
+            response = self.client.request(
+                method, url, name=_route(path_template), headers=headers, **kwargs
+            )
             if response.status_code == 401:
                 self.tokens.refresh(token)
             return response
@@ -471,5 +565,7 @@ class DeployCheckUser(FastHttpUser):
             if response.status_code in expect:
                 response.success()
             else:
-                response.failure(f"{response.status_code}: expected {' or '.join(map(str, expect))}")
+                response.failure(
+                    f"{response.status_code}: expected {' or '.join(map(str, expect))}"
+                )
             return response

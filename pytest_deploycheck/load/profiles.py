@@ -1,10 +1,10 @@
 """Load profiles, each defined once as stages, selectable by name, overridable per env.
 
-    smoke     a few users for ~30 s: does the load setup itself work?
-    baseline  the expected concurrent users, steady
-    stress    ramp in steps until the criteria break; reports the breaking point
-    spike     quiet, a sudden burst, quiet again
-    soak      the baseline for a long time (leaks, pool exhaustion, disk)
+smoke     a few users for ~30 s: does the load setup itself work?
+baseline  the expected concurrent users, steady
+stress    ramp in steps until the criteria break; reports the breaking point
+spike     quiet, a sudden burst, quiet again
+soak      the baseline for a long time (leaks, pool exhaustion, disk)
 """
 
 from __future__ import annotations
@@ -53,7 +53,11 @@ PROFILES: dict[str, Profile] = {
             "10 more users every 30 s up to 200, until the criteria break",
             find_breaking_point=True,
         ),
-        Profile("spike", (_stage(60, 5, 5), _stage(30, 100, 100), _stage(60, 5, 100)), "5 users, a burst of 100, 5 again"),
+        Profile(
+            "spike",
+            (_stage(60, 5, 5), _stage(30, 100, 100), _stage(60, 5, 100)),
+            "5 users, a burst of 100, 5 again",
+        ),
         Profile("soak", (_stage(2 * 3600, 20, 5),), "20 users for 2 hours"),
     )
 }
@@ -68,14 +72,24 @@ def select(name: str, overrides: dict[str, LoadProfileOverride] | None = None) -
     if override is None:
         return base
     if override.stages:
-        return Profile(base.name, tuple(override.stages), "stages from the env", base.find_breaking_point)
+        return Profile(
+            base.name, tuple(override.stages), "stages from the env", base.find_breaking_point
+        )
     stages = list(base.stages)
     if override.users is not None:
         scale = override.users / base.peak_users if base.peak_users else 1
-        stages = [_stage(s.duration_s, max(1, round(s.users * scale)) if s.users else 0, s.spawn_rate) for s in stages]
+        stages = [
+            _stage(s.duration_s, max(1, round(s.users * scale)) if s.users else 0, s.spawn_rate)
+            for s in stages
+        ]
     if override.spawn_rate is not None:
         stages = [_stage(s.duration_s, s.users, override.spawn_rate) for s in stages]
     if override.duration_s is not None:
         stretch = override.duration_s / base.duration_s
         stages = [_stage(s.duration_s * stretch, s.users, s.spawn_rate) for s in stages]
-    return Profile(base.name, tuple(stages), base.description + " (adjusted by the env)", base.find_breaking_point)
+    return Profile(
+        base.name,
+        tuple(stages),
+        base.description + " (adjusted by the env)",
+        base.find_breaking_point,
+    )

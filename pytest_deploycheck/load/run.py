@@ -56,12 +56,23 @@ def run_locust(
     results_path = artifacts / "verdict.json"
     results_path.unlink(missing_ok=True)
     command = [
-        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--only-summary",
-        "--load-profile", profile,
-        "--deploycheck-results", str(results_path),
-        "--html", str(artifacts / "locust-report.html"),
-        "--csv", str(artifacts / "locust"),
-        "--progress-interval", "5",
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(locustfile),
+        "--headless",
+        "--only-summary",
+        "--load-profile",
+        profile,
+        "--deploycheck-results",
+        str(results_path),
+        "--html",
+        str(artifacts / "locust-report.html"),
+        "--csv",
+        str(artifacts / "locust"),
+        "--progress-interval",
+        "5",
     ]
     if env_name:
         command += ["--deploycheck-env", env_name]
@@ -75,8 +86,14 @@ def run_locust(
     lines: list[str] = []
     started = time.monotonic()
     process = subprocess.Popen(
-        command, cwd=cwd, env=environment, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+        command,
+        cwd=cwd,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
     )
     assert process.stdout is not None
     try:
@@ -85,16 +102,28 @@ def run_locust(
             if on_line is not None and "deploycheck" in line:
                 on_line(line.rstrip("\n"))
             if time.monotonic() - started > timeout_s:
-                raise DeployCheckError(f"the load run did not end within {timeout_s:.0f} s: stopped")
+                raise DeployCheckError(
+                    f"the load run did not end within {timeout_s:.0f} s: stopped"
+                )
         exit_code = process.wait(timeout=max(1.0, timeout_s - (time.monotonic() - started)))
     except (DeployCheckError, subprocess.TimeoutExpired) as exc:
         process.kill()
         process.wait()
-        raise DeployCheckError(f"{exc}; the load run's last lines:\n" + "\n".join(lines[-20:])) from None
+        raise DeployCheckError(
+            f"{exc}; the load run's last lines:\n" + "\n".join(lines[-20:])
+        ) from None
     try:
         results = json.loads(results_path.read_text())
     except (OSError, ValueError):
         raise DeployCheckError(
-            f"the load run (exit code {exit_code}) left no verdict; its last lines:\n" + "\n".join(lines[-25:])
+            f"the load run (exit code {exit_code}) left no verdict; its last lines:\n"
+            + "\n".join(lines[-25:])
         ) from None
-    return LoadRun(exit_code, results, artifacts / "locust-report.html", artifacts / "locust", "\n".join(lines), command)
+    return LoadRun(
+        exit_code,
+        results,
+        artifacts / "locust-report.html",
+        artifacts / "locust",
+        "\n".join(lines),
+        command,
+    )

@@ -67,7 +67,9 @@ class Series:
     def from_wire(cls, data: Mapping[str, Any]) -> Series:
         series = cls(requests=data["n"], failures=data["f"], total_ms=data["t"])
         raw = data["h"]
-        series.histogram.decode_and_add(base64.b64decode(raw) if isinstance(raw, str) and _is_b64(raw) else raw)
+        series.histogram.decode_and_add(
+            base64.b64decode(raw) if isinstance(raw, str) and _is_b64(raw) else raw
+        )
         return series
 
 
@@ -144,5 +146,7 @@ def judge(criteria: Iterable[Criterion], recorder: Recorder, duration_s: float) 
     verdicts = []
     for criterion in criteria:
         measured = measure(criterion, recorder.scope(criterion.scope), duration_s)
-        verdicts.append(Verdict(criterion, measured, measured is not None and criterion.holds(measured)))
+        verdicts.append(
+            Verdict(criterion, measured, measured is not None and criterion.holds(measured))
+        )
     return verdicts

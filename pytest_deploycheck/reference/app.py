@@ -36,7 +36,9 @@ def create_app(settings: Settings, faults: FaultState, data_dir: Path) -> tuple[
         settings=settings,
         db=db,
         faults=faults,
-        tokens=Tokens(settings.secret_key, settings.access_token_minutes, settings.refresh_token_days),
+        tokens=Tokens(
+            settings.secret_key, settings.access_token_minutes, settings.refresh_token_days
+        ),
         limiter=RateLimiter(settings.auth_rate_limit, settings.auth_rate_window_s),
         signer=LinkSigner(settings.secret_key),
         worker=Worker(db, faults, settings, data_dir),
@@ -59,8 +61,13 @@ def create_app(settings: Settings, faults: FaultState, data_dir: Path) -> tuple[
     app.state.services = services
     metrics = Metrics()
 
-    for router in (health.router, *auth.build(settings.register_style), jobs.upload_router,
-                   jobs.router, decks.router):
+    for router in (
+        health.router,
+        *auth.build(settings.register_style),
+        jobs.upload_router,
+        jobs.router,
+        decks.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(decks.storage_router)
     app.include_router(control.router)
@@ -77,7 +84,9 @@ def create_app(settings: Settings, faults: FaultState, data_dir: Path) -> tuple[
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(metrics.registry), media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(
+            generate_latest(metrics.registry), media_type="text/plain; version=0.0.4"
+        )
 
     _add_error_handlers(app, faults)
     return Edge(app, settings, faults, metrics, API_PREFIX), services
@@ -94,7 +103,10 @@ def _add_error_handlers(app: FastAPI, faults: FaultState) -> None:
     @app.exception_handler(RateLimitExceeded)
     async def rate_limited(_: Request, exc: RateLimitExceeded) -> JSONResponse:
         return JSONResponse(
-            {"detail": f"Rate limit exceeded: {exc.limit} per 1 minute", "retry_after": exc.retry_after},
+            {
+                "detail": f"Rate limit exceeded: {exc.limit} per 1 minute",
+                "retry_after": exc.retry_after,
+            },
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
         )

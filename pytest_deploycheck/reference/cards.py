@@ -17,9 +17,36 @@ import genanki
 from pypdf import PdfReader
 
 _STOPWORDS = frozenset(
-    "about above after again against because before being below between could "
-    "during other should their there these those through under until which while "
-    "would where whose within without".split()
+    [
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "because",
+        "before",
+        "being",
+        "below",
+        "between",
+        "could",
+        "during",
+        "other",
+        "should",
+        "their",
+        "there",
+        "these",
+        "those",
+        "through",
+        "under",
+        "until",
+        "which",
+        "while",
+        "would",
+        "where",
+        "whose",
+        "within",
+        "without",
+    ]
 )
 _DENSITY_STEP = {"low": 3, "medium": 2, "high": 1}
 
@@ -65,7 +92,9 @@ def make_cards(text: str, density: str = "medium", limit: int | None = None) -> 
         if index % _DENSITY_STEP.get(density, 2):
             continue
         words = [w.strip(".,;:!?()\"'") for w in sentence.split()]
-        candidates = [w for w in words if len(w) >= 5 and w.isalpha() and w.lower() not in _STOPWORDS]
+        candidates = [
+            w for w in words if len(w) >= 5 and w.isalpha() and w.lower() not in _STOPWORDS
+        ]
         if not candidates:
             continue
         answer = max(candidates, key=len)

@@ -115,7 +115,9 @@ class Database:
     def claim_pending_job(self) -> dict[str, Any] | None:
         """Move the oldest pending job to processing and return it (atomically)."""
         with self._lock:
-            job = self.one("SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_at LIMIT 1")
+            job = self.one(
+                "SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_at LIMIT 1"
+            )
             if job is None:
                 return None
             self.update("jobs", job["id"], status="processing", progress_percent=5)

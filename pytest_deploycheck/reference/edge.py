@@ -45,7 +45,10 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "http_requests_total", "HTTP answers", ["method", "route", "status"], registry=self.registry
+            "http_requests_total",
+            "HTTP answers",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "http_request_duration_seconds",
@@ -67,12 +70,23 @@ def route_template(scope: Scope, status: int) -> str:
 
 
 class Edge:
-    def __init__(self, app: ASGIApp, settings: Settings, faults: FaultState, metrics: Metrics, api_prefix: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        faults: FaultState,
+        metrics: Metrics,
+        api_prefix: str,
+    ) -> None:
         self.settings = settings
         self.faults = faults
         self.metrics = metrics
         self.api_prefix = api_prefix
-        common: dict[str, Any] = {"allow_credentials": True, "allow_methods": ["*"], "allow_headers": ["*"]}
+        common: dict[str, Any] = {
+            "allow_credentials": True,
+            "allow_methods": ["*"],
+            "allow_headers": ["*"],
+        }
         self.cors = CORSMiddleware(app, allow_origins=settings.cors_origins, **common)
         self.cors_any = CORSMiddleware(app, allow_origin_regex=".*", **common)
 
@@ -114,7 +128,9 @@ class Edge:
         finally:
             template = route_template(scope, status)
             self.metrics.requests.labels(scope["method"], template, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], template).observe(time.perf_counter() - start)
+            self.metrics.latency.labels(scope["method"], template).observe(
+                time.perf_counter() - start
+            )
 
     def _docs_hidden(self, path: str) -> bool:
         return (
@@ -132,7 +148,9 @@ class Edge:
             if path in DOCS_PATHS or path.startswith("/docs/"):
                 chosen["content-security-policy"] = DOCS_CSP
             if f.on("weak-security-headers"):
-                chosen.update({"strict-transport-security": "max-age=300", "x-frame-options": "ALLOWALL"})
+                chosen.update(
+                    {"strict-transport-security": "max-age=300", "x-frame-options": "ALLOWALL"}
+                )
                 chosen["content-security-policy"] = "default-src 'none'"
                 chosen.pop("x-content-type-options")
             if f.on("no-nosniff"):
@@ -171,7 +189,10 @@ class Edge:
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": payload})

@@ -22,47 +22,90 @@ class Fault:
 
 _ALL = [
     # health
-    Fault("health-unhealthy", "health", "the database check fails: /health answers 200 with status 'unhealthy', /ready 'not ready'"),
+    Fault(
+        "health-unhealthy",
+        "health",
+        "the database check fails: /health answers 200 with status 'unhealthy', /ready 'not ready'",
+    ),
     Fault("health-503", "health", "/health answers 503 with status 'unhealthy'"),
     Fault("not-ready", "health", "/ready answers 200 with status 'not ready'"),
     Fault("health-html", "health", "/health answers 200 with an HTML page (a proxy's error page)"),
-    Fault("wrong-version", "health", "/info reports the previous release's version (a rollout that did not happen)"),
+    Fault(
+        "wrong-version",
+        "health",
+        "/info reports the previous release's version (a rollout that did not happen)",
+    ),
     Fault("slow", "health", "every answer is delayed by VALUE milliseconds", 1500),
     Fault("5xx-burst", "health", "a share VALUE (0-1) of API answers are 500s", 0.5),
-    Fault("slow-route", "health", "deck download links (GET /decks/{id}/download) are delayed by VALUE milliseconds", 1500),
+    Fault(
+        "slow-route",
+        "health",
+        "deck download links (GET /decks/{id}/download) are delayed by VALUE milliseconds",
+        1500,
+    ),
     # security headers and exposure
     Fault("no-security-headers", "security", "no security headers at all"),
-    Fault("weak-security-headers", "security", "HSTS max-age=300, X-Frame-Options ALLOWALL, no nosniff"),
+    Fault(
+        "weak-security-headers",
+        "security",
+        "HSTS max-age=300, X-Frame-Options ALLOWALL, no nosniff",
+    ),
     Fault("no-nosniff", "security", "X-Content-Type-Options is not sent"),
     Fault("weak-hsts", "security", "Strict-Transport-Security: max-age=300"),
     Fault("no-frame-protection", "security", "neither X-Frame-Options nor CSP frame-ancestors"),
     Fault("csp-unsafe-inline", "security", "CSP allows 'unsafe-inline' scripts"),
     Fault("cors-reflect-any", "security", "CORS reflects any Origin, with credentials"),
-    Fault("server-version", "security", "Server: uvicorn/0.30.1 (Python/3.11) names software and version"),
+    Fault(
+        "server-version",
+        "security",
+        "Server: uvicorn/0.30.1 (Python/3.11) names software and version",
+    ),
     Fault("x-powered-by", "security", "X-Powered-By: FastAPI/0.110.0"),
-    Fault("traceback-in-errors", "security", "error bodies carry a Python traceback with file paths"),
+    Fault(
+        "traceback-in-errors", "security", "error bodies carry a Python traceback with file paths"
+    ),
     Fault("docs-exposed", "security", "/docs and /redoc are served even in production"),
     Fault("no-csp", "security", "no Content-Security-Policy (the real service)"),
     Fault("no-referrer-policy", "security", "no Referrer-Policy (the real service)"),
-    Fault("xss-protection-header", "security", "X-XSS-Protection: 1; mode=block, deprecated (the real service)"),
-    Fault("insecure-cookie", "security", "every answer sets a session cookie without Secure, HttpOnly or SameSite"),
-    Fault("errors-bypass-headers", "security", "500 and 429 answers carry no security headers (the real service)"),
+    Fault(
+        "xss-protection-header",
+        "security",
+        "X-XSS-Protection: 1; mode=block, deprecated (the real service)",
+    ),
+    Fault(
+        "insecure-cookie",
+        "security",
+        "every answer sets a session cookie without Secure, HttpOnly or SameSite",
+    ),
+    Fault(
+        "errors-bypass-headers",
+        "security",
+        "500 and 429 answers carry no security headers (the real service)",
+    ),
     # the journey
     Fault("upload-500", "journey", "POST /upload/ answers 500"),
     Fault("job-stuck", "journey", "jobs stay pending: the worker is down"),
-    Fault("job-failed", "journey", "jobs end failed with an error_message: the LLM provider is down"),
+    Fault(
+        "job-failed", "journey", "jobs end failed with an error_message: the LLM provider is down"
+    ),
     Fault("job-no-deck", "journey", "jobs complete without a result_deck_id"),
     Fault("download-404", "journey", "the deck's file is missing from storage"),
     Fault("download-html", "journey", "the download link serves an HTML page with 200"),
     Fault("deck-corrupt", "journey", "the .apkg written is not a zip archive"),
     Fault("deck-empty", "journey", "the .apkg holds no notes"),
     Fault("deck-blank-notes", "journey", "the .apkg's notes have empty fields"),
-    Fault("status-500", "journey", "GET /jobs/{id}/status answers 500 (the real service at a9e235c)"),
+    Fault(
+        "status-500", "journey", "GET /jobs/{id}/status answers 500 (the real service at a9e235c)"
+    ),
     Fault("public-bucket", "journey", "download links work without their signature"),
     Fault("auth-bypass", "journey", "protected endpoints answer without a token"),
     Fault("wrong-password-accepted", "journey", "login accepts any password"),
     Fault("cross-user-read", "journey", "any user can read any user's jobs and decks"),
-    Fault("token-survives-logout", "journey", "access tokens keep working after logout (the real service)"),
+    Fault(
+        "token-survives-logout",
+        "journey",
+        "access tokens keep working after logout (the real service)",
+    ),
 ]
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}
@@ -101,8 +144,10 @@ def parse(specs: Iterable[str]) -> dict[str, float | None]:
             fault = FAULTS.get(name)
             if fault is None:
                 raise UnknownFault(
-                    f"unknown fault {name!r}; known faults: " + ", ".join(sorted(FAULTS))
-                    + "; presets: " + ", ".join(sorted(PRESETS))
+                    f"unknown fault {name!r}; known faults: "
+                    + ", ".join(sorted(FAULTS))
+                    + "; presets: "
+                    + ", ".join(sorted(PRESETS))
                 )
             if raw:
                 if fault.default is None:

@@ -23,8 +23,12 @@ from pytest_deploycheck.reference.settings import Settings
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one (default: 8000)")
-    parser.add_argument("--data-dir", help="where the database and files live (default: a new temporary dir)")
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port; 0 picks a free one (default: 8000)"
+    )
+    parser.add_argument(
+        "--data-dir", help="where the database and files live (default: a new temporary dir)"
+    )
     parser.add_argument(
         "--fault",
         action="append",

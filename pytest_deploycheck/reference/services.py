@@ -71,7 +71,9 @@ def current_user(
     claims = decode_or_401(s, credentials.credentials, "access")
     user = s.db.one("SELECT * FROM users WHERE id = ?", claims["sub"])
     if user is None or not user["is_active"]:
-        raise HTTPException(401, "Could not validate credentials: unknown user", headers=UNAUTHORIZED)
+        raise HTTPException(
+            401, "Could not validate credentials: unknown user", headers=UNAUTHORIZED
+        )
     request.state.token_claims = claims
     return user
 
@@ -80,10 +82,14 @@ def decode_or_401(s: Services, token: str, kind: str) -> dict[str, Any]:
     try:
         claims = s.tokens.decode(token, kind)
     except TokenError as exc:
-        raise HTTPException(401, f"Could not validate credentials: {exc}", headers=UNAUTHORIZED) from None
+        raise HTTPException(
+            401, f"Could not validate credentials: {exc}", headers=UNAUTHORIZED
+        ) from None
     revoked = s.db.one("SELECT 1 AS r FROM revoked_tokens WHERE jti = ?", claims["jti"])
     if revoked and not s.faults.on("token-survives-logout"):
-        raise HTTPException(401, "Could not validate credentials: token has been revoked", headers=UNAUTHORIZED)
+        raise HTTPException(
+            401, "Could not validate credentials: token has been revoked", headers=UNAUTHORIZED
+        )
     return claims
 
 
@@ -112,7 +118,9 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def page_of(s: Services, table: str, where: str, params: list[Any], page: int, page_size: int) -> dict[str, Any]:
+def page_of(
+    s: Services, table: str, where: str, params: list[Any], page: int, page_size: int
+) -> dict[str, Any]:
     """One page of ``table`` rows (newest first) in the contract's paginated shape."""
     import math
 
@@ -123,4 +131,10 @@ def page_of(s: Services, table: str, where: str, params: list[Any], page: int, p
         page_size,
         (page - 1) * page_size,
     )
-    return {"total": total, "page": page, "page_size": page_size, "pages": math.ceil(total / page_size), "items": rows}
+    return {
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+        "pages": math.ceil(total / page_size),
+        "items": rows,
+    }

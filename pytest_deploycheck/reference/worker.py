@@ -17,7 +17,9 @@ log = logging.getLogger("reference.worker")
 
 
 class Worker:
-    def __init__(self, db: Database, faults: FaultState, settings: Settings, data_dir: Path) -> None:
+    def __init__(
+        self, db: Database, faults: FaultState, settings: Settings, data_dir: Path
+    ) -> None:
         self.db = db
         self.faults = faults
         self.settings = settings
@@ -52,7 +54,9 @@ class Worker:
                 self._process(job)
             except Exception as exc:  # one bad job must not stop the worker
                 log.exception("job %s crashed", job["id"])
-                self.db.update("jobs", job["id"], status="failed", error_message=f"internal error: {exc}")
+                self.db.update(
+                    "jobs", job["id"], status="failed", error_message=f"internal error: {exc}"
+                )
 
     def _step(self, job_id: str, progress: int) -> bool:
         """Advance progress; False when the job was cancelled meanwhile."""
@@ -68,7 +72,9 @@ class Worker:
         if not self._step(job_id, 10):
             return
         if self.faults.on("job-failed"):
-            self._fail(job_id, "card generation failed: LLM provider unavailable (connection refused)")
+            self._fail(
+                job_id, "card generation failed: LLM provider unavailable (connection refused)"
+            )
             return
         pdf = Path(job["source_file_path"]).read_bytes()
         try:
@@ -82,11 +88,15 @@ class Worker:
         if not self._step(job_id, 70):
             return
         if self.faults.on("job-no-deck"):
-            self.db.update("jobs", job_id, status="completed", progress_percent=100, completed_at=now())
+            self.db.update(
+                "jobs", job_id, status="completed", progress_percent=100, completed_at=now()
+            )
             return
         deck_id = new_id()
         path = self.decks_dir / f"{deck_id}.apkg"
-        name = " - ".join(p for p in (job["subject"], job["chapter"]) if p) or job["source_filename"]
+        name = (
+            " - ".join(p for p in (job["subject"], job["chapter"]) if p) or job["source_filename"]
+        )
         self._write_deck(made, name, path)
         self.db.insert(
             "decks",
@@ -108,7 +118,11 @@ class Worker:
             job["user_id"],
         )
         self.db.update(
-            "jobs", job_id, status="completed", progress_percent=100, result_deck_id=deck_id,
+            "jobs",
+            job_id,
+            status="completed",
+            progress_percent=100,
+            result_deck_id=deck_id,
             completed_at=now(),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -41,7 +42,9 @@ def _register_endpoint(model: type[RegisterByUsername] | type[RegisterByFullName
         s = services(request)
         username = getattr(data, "username", None) or _username_from(data.email)
         display_name = getattr(data, "display_name", None) or getattr(data, "full_name", None)
-        if s.db.one("SELECT 1 AS x FROM users WHERE email = ? OR username = ?", data.email, username):
+        if s.db.one(
+            "SELECT 1 AS x FROM users WHERE email = ? OR username = ?", data.email, username
+        ):
             raise HTTPException(400, "Email or username already registered")
         user_id = new_id()
         s.db.insert(
@@ -125,7 +128,9 @@ def refresh(request: Request, payload: RefreshRequest) -> dict[str, Any]:
     claims = decode_or_401(s, payload.refresh_token, "refresh")
     user = s.db.one("SELECT * FROM users WHERE id = ?", claims["sub"])
     if user is None:
-        raise HTTPException(401, "Could not validate credentials: unknown user", headers=UNAUTHORIZED)
+        raise HTTPException(
+            401, "Could not validate credentials: unknown user", headers=UNAUTHORIZED
+        )
     return {
         "access_token": s.tokens.issue(user, "access"),
         "token_type": "bearer",
@@ -144,10 +149,8 @@ def logout(
         claims = request.state.token_claims if hasattr(request.state, "token_claims") else None
         revoke = [claims] if claims else []
         if payload and payload.refresh_token:
-            try:
+            with contextlib.suppress(security.TokenError):
                 revoke.append(s.tokens.decode(payload.refresh_token, "refresh"))
-            except security.TokenError:
-                pass
         for item in revoke:
             s.db.execute(
                 "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",

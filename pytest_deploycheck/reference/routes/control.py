@@ -31,7 +31,9 @@ def get_faults(request: Request, x_fault_token: str | None = Header(None)) -> Fa
 
 
 @router.put("/faults")
-def put_faults(request: Request, body: FaultList, x_fault_token: str | None = Header(None)) -> FaultList:
+def put_faults(
+    request: Request, body: FaultList, x_fault_token: str | None = Header(None)
+) -> FaultList:
     _authorise(request, x_fault_token)
     s = services(request)
     try:

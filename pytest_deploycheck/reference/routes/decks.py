@@ -11,7 +11,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
 from pytest_deploycheck.reference.schemas import Deck, DeckPage, DownloadLink
-from pytest_deploycheck.reference.services import Services, current_user, errors, page_of, require_owner, services
+from pytest_deploycheck.reference.services import (
+    Services,
+    current_user,
+    errors,
+    page_of,
+    require_owner,
+    services,
+)
 
 router = APIRouter(prefix="/decks", tags=["decks"])
 storage_router = APIRouter(prefix="/storage", include_in_schema=False)
@@ -31,7 +38,9 @@ def list_decks(
 
 
 @router.get("/{deck_id}", response_model=Deck, responses=errors(401, 403, 404))
-def get_deck(request: Request, deck_id: str, user: dict[str, Any] = Depends(current_user)) -> dict[str, Any]:
+def get_deck(
+    request: Request, deck_id: str, user: dict[str, Any] = Depends(current_user)
+) -> dict[str, Any]:
     return _owned_deck(services(request), deck_id, user)
 
 
@@ -43,7 +52,9 @@ def get_deck(request: Request, deck_id: str, user: dict[str, Any] = Depends(curr
         200: {"content": {APKG_TYPE: {}}, "description": "A link to the .apkg, or the file itself"},
     },
 )
-def download_deck(request: Request, deck_id: str, user: dict[str, Any] = Depends(current_user)) -> Any:
+def download_deck(
+    request: Request, deck_id: str, user: dict[str, Any] = Depends(current_user)
+) -> Any:
     s = services(request)
     if s.faults.on("slow-route"):
         time.sleep(s.faults.value("slow-route") / 1000)  # a sync route: runs in the thread pool
@@ -65,7 +76,9 @@ def download_deck(request: Request, deck_id: str, user: dict[str, Any] = Depends
 
 
 @router.delete("/{deck_id}", status_code=204, responses=errors(401, 403, 404))
-def delete_deck(request: Request, deck_id: str, user: dict[str, Any] = Depends(current_user)) -> Response:
+def delete_deck(
+    request: Request, deck_id: str, user: dict[str, Any] = Depends(current_user)
+) -> Response:
     s = services(request)
     deck = _owned_deck(s, deck_id, user)
     Path(deck["file_path"]).unlink(missing_ok=True)

@@ -19,7 +19,11 @@ def health(request: Request) -> object:
     if s.faults.on("health-html"):
         return HTMLResponse("<html><body><h1>Welcome to nginx!</h1></body></html>")
     database = _database_state(request, "healthy")
-    worker = "healthy" if s.worker.alive() and not s.faults.on("job-stuck") else "unhealthy: worker is not running"
+    worker = (
+        "healthy"
+        if s.worker.alive() and not s.faults.on("job-stuck")
+        else "unhealthy: worker is not running"
+    )
     status = "healthy" if database == "healthy" else "unhealthy"
     body = {"status": status, "database": database, "worker": worker}
     if s.faults.on("health-503"):
@@ -40,7 +44,11 @@ def ready(request: Request) -> dict[str, str]:
 def info(request: Request) -> dict[str, str]:
     s = services(request)
     version = PREVIOUS_VERSION if s.faults.on("wrong-version") else s.settings.version
-    return {"name": "Anki Compendium API", "version": version, "environment": s.settings.environment}
+    return {
+        "name": "Anki Compendium API",
+        "version": version,
+        "environment": s.settings.environment,
+    }
 
 
 def _database_state(request: Request, good: str) -> str:

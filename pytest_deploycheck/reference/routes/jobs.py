@@ -6,11 +6,27 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 
 from pytest_deploycheck.reference.db import job_out, new_id, now
 from pytest_deploycheck.reference.schemas import Job, JobPage, JobStatus, JobStatusOut
-from pytest_deploycheck.reference.services import current_user, errors, page_of, require_owner, services
+from pytest_deploycheck.reference.services import (
+    current_user,
+    errors,
+    page_of,
+    require_owner,
+    services,
+)
 
 upload_router = APIRouter(prefix="/upload", tags=["upload"])
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -92,7 +108,9 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=Job, responses=errors(401, 403, 404))
-def get_job(request: Request, job_id: str, user: dict[str, Any] = Depends(current_user)) -> dict[str, Any]:
+def get_job(
+    request: Request, job_id: str, user: dict[str, Any] = Depends(current_user)
+) -> dict[str, Any]:
     return job_out(_owned_job(request, job_id, user))
 
 
@@ -103,7 +121,11 @@ def get_job_status(
     job = _owned_job(request, job_id, user)
     if services(request).faults.on("status-500"):
         # The real service at a9e235c fills a field its response model does not have.
-        return {"id": job["id"], "status": job["status"], "progress_percent": job["progress_percent"]}
+        return {
+            "id": job["id"],
+            "status": job["status"],
+            "progress_percent": job["progress_percent"],
+        }
     return {
         "id": job["id"],
         "status": job["status"],
@@ -114,7 +136,9 @@ def get_job_status(
 
 
 @router.post("/{job_id}/retry", response_model=Job, responses=errors(400, 401, 403, 404))
-def retry_job(request: Request, job_id: str, user: dict[str, Any] = Depends(current_user)) -> dict[str, Any]:
+def retry_job(
+    request: Request, job_id: str, user: dict[str, Any] = Depends(current_user)
+) -> dict[str, Any]:
     s = services(request)
     job = _owned_job(request, job_id, user)
     if job["status"] != "failed":
@@ -122,7 +146,11 @@ def retry_job(request: Request, job_id: str, user: dict[str, Any] = Depends(curr
     if job["retry_count"] >= job["max_retries"]:
         raise HTTPException(400, "Maximum retries reached")
     s.db.update(
-        "jobs", job_id, status="pending", progress_percent=0, error_message=None,
+        "jobs",
+        job_id,
+        status="pending",
+        progress_percent=0,
+        error_message=None,
         retry_count=job["retry_count"] + 1,
     )
     s.worker.wake()
@@ -130,7 +158,9 @@ def retry_job(request: Request, job_id: str, user: dict[str, Any] = Depends(curr
 
 
 @router.delete("/{job_id}", status_code=204, responses=errors(401, 403, 404))
-def delete_job(request: Request, job_id: str, user: dict[str, Any] = Depends(current_user)) -> Response:
+def delete_job(
+    request: Request, job_id: str, user: dict[str, Any] = Depends(current_user)
+) -> Response:
     s = services(request)
     job = _owned_job(request, job_id, user)
     if job["status"] in ("pending", "processing"):
