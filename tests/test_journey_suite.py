@@ -307,3 +307,11 @@ def test_user_supplied_sample_pdf(
     )
     result = suite_project.run("--env", "own", "test_journey.py", "-k", "notes_with_content")
     result.stdout.fnmatch_lines(["*env 'own', key 'journey.sample_pdf': no file at 'missing.pdf'*"])
+
+
+def test_api_latency_budget(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
+    faults.set("slow=150")
+    suite_project.config(f'[envs.fast]\nbase_url = "{reference.url}"\nlatency_ms = {{ default = 100 }}\n')
+    result = suite_project.run("--env", "fast", "test_auth_flow.py", "-k", "me_answers")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*GET */api/v1/auth/me -> 200 OK took * ms, over the 100 ms budget (latency_ms.default of env 'fast')*"])
