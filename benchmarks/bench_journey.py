@@ -31,7 +31,6 @@ from benchmarks._timing import pytest_command, report, time_command  # noqa: E40
 from pytest_deploycheck import embedded  # noqa: E402
 from pytest_deploycheck.sample_pdf import make_pdf  # noqa: E402
 
-
 # The issue asks for health + auth + journey; -m smoke also selects the security suite.
 SMOKE = "smoke and not security"
 
@@ -80,20 +79,20 @@ def main() -> None:
     runs = parser.parse_args().runs
     quiet = ["-q", "-p", "no:cacheprovider"]
 
-    print("== pytest --env local -m smoke (health + auth + journey)")
+    print(f"== pytest --env local -m '{SMOKE}' (health + auth + journey)")
     serial = report(
         "smoke run, serial",
-        time_command(pytest_command("--env", "local", "-m", "smoke", *quiet), runs),
+        time_command(pytest_command("--env", "local", "-m", SMOKE, *quiet), runs),
     )
     report(
         "smoke run, -n 2",
-        time_command(pytest_command("--env", "local", "-m", "smoke", "-n", "2", *quiet), runs),
+        time_command(pytest_command("--env", "local", "-m", SMOKE, "-n", "2", *quiet), runs),
     )
 
     print("== fixed costs, measured alone")
     collect = report(
         "pytest start-up + collection (--co)",
-        time_command(pytest_command("--env", "local", "-m", "smoke", "--co", *quiet), runs),
+        time_command(pytest_command("--env", "local", "-m", SMOKE, "--co", *quiet), runs),
     )
     starts, server, client = critical_path(runs)
     start = report("starting the embedded deployment", starts)
