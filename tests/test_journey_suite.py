@@ -109,6 +109,41 @@ def test_healthy_deployment_passes_and_leaves_nothing_behind(
             "FAILED test_journey.py::test_other_user_cannot_read_the_deck",
             "GET http://127.0.0.1:*/api/v1/decks/* -> 200 OK, expected 403 or 404 (another user must not read or download this user's deck)*",
         ),
+        (
+            "jwt-unverified",
+            "FAILED test_auth_flow.py::test_tampered_token_is_refused",
+            "GET http://127.0.0.1:*/api/v1/auth/me -> 200 OK, expected 401 or 403 (a token whose signature was changed must be refused)*",
+        ),
+        (
+            "jwt-unverified",
+            "FAILED test_auth_flow.py::test_expired_looking_token_is_refused",
+            "GET http://127.0.0.1:*/api/v1/auth/me -> 200 OK, expected 401 or 403 (a token that expired an hour ago must be refused)*",
+        ),
+        (
+            "refresh-accepts-access-token",
+            "FAILED test_auth_flow.py::test_access_token_is_not_a_refresh_token",
+            "POST http://127.0.0.1:*/api/v1/auth/refresh -> 200 OK, expected 400 or 401 or 403 or 422 (an access token must not work as a refresh token)*",
+        ),
+        (
+            "refresh-broken",
+            "ERROR test_auth_flow.py::test_refresh_gives_a_working_token",
+            "POST http://127.0.0.1:*/api/v1/auth/refresh -> 500 Internal Server Error, expected 200 (refreshing the session)*",
+        ),
+        (
+            "deck-unimportable",
+            "FAILED test_journey.py::test_deck_imports_into_anki",
+            "Anki's own import: failed: NotFoundError: *No such notetype*",
+        ),
+        (
+            "accept-any-upload",
+            "FAILED test_journey.py::test_non_pdf_upload_is_rejected",
+            "POST http://127.0.0.1:*/api/v1/upload/ -> 201 Created, expected 4xx (a text file must be refused as a PDF upload)*",
+        ),
+        (
+            "deck-empty",
+            "FAILED test_journey.py::test_deck_record_matches_the_job",
+            "GET http://127.0.0.1:*/api/v1/decks/* -> 200 OK: the deck record says card_count=0",
+        ),
     ],
 )
 def test_fault_is_caught_by_the_right_check(
@@ -309,9 +344,35 @@ def test_user_supplied_sample_pdf(
     result.stdout.fnmatch_lines(["*env 'own', key 'journey.sample_pdf': no file at 'missing.pdf'*"])
 
 
-def test_api_latency_budget(suite_project: SuiteProject, reference: Reference, faults: Faults) -> None:
+def test_api_latency_budget(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
     faults.set("slow=150")
-    suite_project.config(f'[envs.fast]\nbase_url = "{reference.url}"\nlatency_ms = {{ default = 100 }}\n')
+    suite_project.config(
+        f'[envs.fast]\nbase_url = "{reference.url}"\nlatency_ms = {{ default = 100 }}\n'
+    )
     result = suite_project.run("--env", "fast", "test_auth_flow.py", "-k", "me_answers")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*GET */api/v1/auth/me -> 200 OK took * ms, over the 100 ms budget (latency_ms.default of env 'fast')*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*GET */api/v1/auth/me -> 200 OK took * ms, over the 100 ms budget (latency_ms.default of env 'fast')*"
+        ]
+    )
+
+
+@pytest.mark.parametrize(("fault", "outcome"), [("", "passed"), ("no-rate-limit", "failed")])
+def test_opt_in_rate_limit_check(pytester: pytest.Pytester, fault: str, outcome: str) -> None:
+    with running_reference(auth_rate_limit=5) as deployment:
+        if fault:
+            Faults(deployment).set(fault)
+        project = SuiteProject(pytester)
+        result = project.run_against(
+            deployment, "test_auth_flow.py", "-k", "rate_limit_exists", "--check-rate-limit"
+        )
+    result.assert_outcomes(**{outcome: 1})
+    if fault:
+        result.stdout.fnmatch_lines(
+            [
+                "*30 failed logins in * s and no 429: /auth/login is not rate limited (brute force is possible)*"
+            ]
+        )

@@ -93,6 +93,11 @@ def test_healthy_deployment_passes(
             "error answers give away internals: 404 answer (GET * -> 404 Not Found) shows a stack frame: 'File *",
         ),
         (
+            "debug-endpoint",
+            "test_debug_mode_is_off",
+            "debug endpoints answer 200: /debug (GET http://127.0.0.1:*/debug -> 200 OK)",
+        ),
+        (
             "insecure-cookie",
             "test_cookies_are_safe",
             "cookie 'session' from GET *health -> 200 OK lacks HttpOnly, SameSite*",

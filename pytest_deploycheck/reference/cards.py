@@ -116,3 +116,24 @@ def write_apkg(cards: list[Card], deck_name: str, path: Path, *, blank: bool = F
         deck.add_note(genanki.Note(model=_MODEL, fields=fields, guid=guid))
     # A fixed timestamp keeps the archive identical for identical input.
     genanki.Package(deck).write_to_file(str(path), timestamp=1_700_000_000)
+
+
+def drop_note_types(path: Path) -> None:
+    """Empty the collection's note types: the archive and SQLite stay valid, Anki cannot import it."""
+    import shutil
+    import sqlite3
+    import tempfile
+    import zipfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(tmp)
+        connection = sqlite3.connect(f"{tmp}/collection.anki2")
+        connection.execute("UPDATE col SET models = '{}'")
+        connection.commit()
+        connection.close()
+        rebuilt = Path(tmp) / "rebuilt.apkg"
+        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in ("collection.anki2", "media"):
+                archive.write(f"{tmp}/{name}", name)
+        shutil.move(str(rebuilt), path)

@@ -106,6 +106,13 @@ _ALL = [
         "journey",
         "access tokens keep working after logout (the real service)",
     ),
+    Fault("jwt-unverified", "journey", "tokens are decoded without checking signature or expiry"),
+    Fault("refresh-accepts-access-token", "journey", "refresh does not check the token type"),
+    Fault("refresh-broken", "journey", "POST /auth/refresh answers 500"),
+    Fault("no-rate-limit", "journey", "the auth endpoints are not rate limited"),
+    Fault("deck-unimportable", "journey", "the .apkg's collection has no note types: Anki cannot import it"),
+    Fault("accept-any-upload", "journey", "uploads of any file type are accepted"),
+    Fault("debug-endpoint", "security", "GET /debug answers 200 with the settings (debug mode left on)"),
 ]
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}

@@ -133,6 +133,8 @@ class Worker:
             cards.write_apkg([], name, path)
         else:
             cards.write_apkg(made, name, path, blank=self.faults.on("deck-blank-notes"))
+            if self.faults.on("deck-unimportable"):
+                cards.drop_note_types(path)
 
     def _fail(self, job_id: str, message: str) -> None:
         self.db.update("jobs", job_id, status="failed", error_message=message)

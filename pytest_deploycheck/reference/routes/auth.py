@@ -125,6 +125,8 @@ def login(request: Request, payload: Login) -> dict[str, Any]:
 )
 def refresh(request: Request, payload: RefreshRequest) -> dict[str, Any]:
     s = services(request)
+    if s.faults.on("refresh-broken"):
+        raise RuntimeError("session store unavailable")
     claims = decode_or_401(s, payload.refresh_token, "refresh")
     user = s.db.one("SELECT * FROM users WHERE id = ?", claims["sub"])
     if user is None:
