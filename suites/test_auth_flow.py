@@ -43,7 +43,9 @@ def test_me_answers_for_the_signed_in_user(
 ) -> None:
     response = http.get(deploy_env.paths.me, headers=smoke_user.headers)
     expect_status(response, 200, "the signed-in user's own profile")
-    expect_latency(response, deploy_env.latency_ms.default, f"latency_ms.default of env {deploy_env.name!r}")
+    expect_latency(
+        response, deploy_env.latency_ms.default, f"latency_ms.default of env {deploy_env.name!r}"
+    )
     body = json_body(response)
     if isinstance(body, dict) and "email" in body and body["email"] != smoke_user.email:
         raise CheckFailed(

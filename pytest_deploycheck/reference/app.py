@@ -86,7 +86,10 @@ def create_app(settings: Settings, faults: FaultState, data_dir: Path) -> tuple[
     def debug_page() -> Any:
         if not faults.on("debug-endpoint"):
             raise StarletteHTTPException(404, "Not Found")
-        return {"debug": True, "settings": settings.model_dump(exclude={"secret_key", "control_token"})}
+        return {
+            "debug": True,
+            "settings": settings.model_dump(exclude={"secret_key", "control_token"}),
+        }
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> PlainTextResponse:

@@ -110,9 +110,17 @@ _ALL = [
     Fault("refresh-accepts-access-token", "journey", "refresh does not check the token type"),
     Fault("refresh-broken", "journey", "POST /auth/refresh answers 500"),
     Fault("no-rate-limit", "journey", "the auth endpoints are not rate limited"),
-    Fault("deck-unimportable", "journey", "the .apkg's collection has no note types: Anki cannot import it"),
+    Fault(
+        "deck-unimportable",
+        "journey",
+        "the .apkg's collection has no note types: Anki cannot import it",
+    ),
     Fault("accept-any-upload", "journey", "uploads of any file type are accepted"),
-    Fault("debug-endpoint", "security", "GET /debug answers 200 with the settings (debug mode left on)"),
+    Fault(
+        "debug-endpoint",
+        "security",
+        "GET /debug answers 200 with the settings (debug mode left on)",
+    ),
 ]
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}
