@@ -169,16 +169,20 @@ def test_hopeless_breach_aborts_early(tmp_path: Path) -> None:
     assert verdict["duration_s"] < 40
 
 
-def test_pytest_entry_turns_criteria_into_test_results(pytester: pytest.Pytester) -> None:
-    project(pytester.path, criteria='all = ["p95 < 2000ms", "error_rate < 1%"]\n', seconds=5)
+def copy_load_suite(pytester: pytest.Pytester) -> None:
+    """The shipped suite, pointed at this repository's locustfile from a pytester directory."""
+    source = (LOCUSTFILE.parent.parent / "suites" / "test_load.py").read_text()
     pytester.makepyfile(
-        test_load=(Path(__file__).resolve().parent.parent / "suites" / "test_load.py")
-        .read_text()
-        .replace(
+        test_load=source.replace(
             'Path(__file__).resolve().parent.parent / "locustfiles" / "anki_compendium.py"',
             repr(str(LOCUSTFILE)),
         )
     )
+
+
+def test_pytest_entry_turns_criteria_into_test_results(pytester: pytest.Pytester) -> None:
+    project(pytester.path, criteria='all = ["p95 < 2000ms", "error_rate < 1%"]\n', seconds=5)
+    copy_load_suite(pytester)
     artifacts = pytester.path / "artifacts"
     html = pytester.path / "report.html"
     result = pytester.runpytest(
@@ -204,14 +208,7 @@ def test_pytest_entry_fails_the_breached_criterion(pytester: pytest.Pytester) ->
         criteria='all = ["p95 < 300ms", "error_rate < 1%"]\n',
         seconds=5,
     )
-    pytester.makepyfile(
-        test_load=(Path(__file__).resolve().parent.parent / "suites" / "test_load.py")
-        .read_text()
-        .replace(
-            'Path(__file__).resolve().parent.parent / "locustfiles" / "anki_compendium.py"',
-            repr(str(LOCUSTFILE)),
-        )
-    )
+    copy_load_suite(pytester)
     result = pytester.runpytest("--env", "local", "-m", "load", "-p", "no:cacheprovider", "-rf")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
