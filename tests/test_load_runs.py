@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,24 @@ def test_stress_reports_the_breaking_point(tmp_path: Path) -> None:
         "breaking point: 2 users (all: p95 < 300ms measured"
     )
     assert "deploycheck: breaking point: 2 users" in completed.stderr
+
+
+def test_a_silent_hanging_load_run_is_stopped_at_its_timeout(tmp_path: Path) -> None:
+    """The timeout must not depend on Locust printing anything."""
+    from pytest_deploycheck.errors import DeployCheckError
+
+    silent = tmp_path / "silent_locustfile.py"
+    silent.write_text("import time\ntime.sleep(600)\n")  # hangs while loading, prints nothing
+    started = time.monotonic()
+    with pytest.raises(
+        DeployCheckError, match=r"did not end within 3 s \(--load-timeout\): stopped"
+    ):
+        run_locust(
+            silent,
+            tmp_path / "a",
+            env_name=None,
+            host="http://127.0.0.1:9",
+            cwd=tmp_path,
+            timeout_s=3,
+        )
+    assert time.monotonic() - started < 30
