@@ -19,7 +19,7 @@ import httpx
 from pytest_deploycheck.client import DeployClient
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed, ConfigError
-from pytest_deploycheck.expect import describe, excerpt, expect_status, json_body
+from pytest_deploycheck.expect import describe, excerpt, expect_status, json_body, json_field
 from pytest_deploycheck.redaction import Redactor
 from pytest_deploycheck.store import RunUser
 
@@ -158,13 +158,7 @@ def _login(
     response = api.login(email, password)
     expect_status(response, 200, f"logging in as the {label} user {email}")
     body = json_body(response)
-    token = body.get(auth.access_token_field) if isinstance(body, dict) else None
-    if not isinstance(token, str) or not token:
-        raise CheckFailed(
-            f"{describe(response)}: the login answer has no {auth.access_token_field!r} "
-            f"(fields: {', '.join(body) if isinstance(body, dict) else type(body).__name__}); "
-            "set auth.access_token_field for this env"
-        )
+    token = str(json_field(response, body, auth.access_token_field, "auth.access_token_field"))
     user = body.get("user") if isinstance(body.get("user"), dict) else {}
     refresh = body.get(auth.refresh_token_field)
     return RunUser(

@@ -74,3 +74,18 @@ def expect_latency(response: httpx.Response, budget_ms: float, budget_name: str)
             f"{describe(response)} took {took_ms:.0f} ms, over the {budget_ms:.0f} ms budget "
             f"({budget_name})"
         )
+
+
+def json_field(response: httpx.Response, body: Any, name: str, setting: str) -> Any:
+    """``body[name]``, non-empty; else a failure naming the fields there are and the setting to change."""
+    __tracebackhide__ = True
+    value = body.get(name) if isinstance(body, dict) else None
+    if value in (None, ""):
+        fields = (
+            ", ".join(map(str, body)) if isinstance(body, dict) else f"a JSON {type(body).__name__}"
+        )
+        raise CheckFailed(
+            f"{describe(response)}: the answer has no {name!r} (it has: {fields or 'nothing'}); "
+            f"if this deployment names it differently, set {setting} for this env"
+        )
+    return value

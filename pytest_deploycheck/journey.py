@@ -12,7 +12,7 @@ import httpx
 from pytest_deploycheck.client import DeployClient
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed
-from pytest_deploycheck.expect import describe, expect_status, json_body
+from pytest_deploycheck.expect import describe, expect_status, json_body, json_field
 from pytest_deploycheck.store import RunUser
 
 UPLOAD_NAME = "deploycheck-smoke.pdf"
@@ -77,11 +77,7 @@ def upload(
     )
     expect_status(response, (200, 201, 202), "uploading a PDF")
     body = json_body(response)
-    job_id = body.get(journey.job_id_field) if isinstance(body, dict) else None
-    if not job_id:
-        raise CheckFailed(
-            f"{describe(response)}: the answer names no job ({journey.job_id_field!r} is missing)"
-        )
+    job_id = json_field(response, body, journey.job_id_field, "journey.job_id_field")
     return UploadedJob(
         job_id=str(job_id),
         status_code=response.status_code,
@@ -176,12 +172,7 @@ def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -
             where=describe(response),
         )
     body = json_body(response)
-    link = body.get(journey.download_url_field) if isinstance(body, dict) else None
-    if not isinstance(link, str) or not link:
-        raise CheckFailed(
-            f"{describe(response)}: a JSON answer without {journey.download_url_field!r} "
-            f"(fields: {', '.join(body) if isinstance(body, dict) else type(body).__name__})"
-        )
+    link = str(json_field(response, body, journey.download_url_field, "journey.download_url_field"))
     link = urljoin(str(response.request.url), link)
     # The link is presigned; the API's bearer token must not travel to another host.
     headers = user.headers if same_origin(link, env.base_url) else {}

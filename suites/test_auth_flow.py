@@ -17,7 +17,7 @@ import pytest
 
 from pytest_deploycheck import CheckFailed, DeployClient, TargetEnv
 from pytest_deploycheck.accounts import AuthApi
-from pytest_deploycheck.expect import describe, expect_latency, expect_status, json_body
+from pytest_deploycheck.expect import describe, expect_latency, expect_status, json_body, json_field
 from pytest_deploycheck.fixtures import deploy_context
 from pytest_deploycheck.store import RunUser
 
@@ -98,10 +98,11 @@ def refreshed_token(
             smoke_user.refresh_token
         )
         expect_status(response, 200, "refreshing the session")
-        token = json_body(response).get(deploy_env.auth.access_token_field)
-    if not isinstance(token, str) or not token:
-        raise CheckFailed(
-            f"{describe(response)}: no {deploy_env.auth.access_token_field!r} in the answer"
+        body = json_body(response)
+        token = str(
+            json_field(
+                response, body, deploy_env.auth.access_token_field, "auth.access_token_field"
+            )
         )
     context.redactor.add(token)
     return token

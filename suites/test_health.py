@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_deploycheck import CheckFailed, DeployClient, TargetEnv
-from pytest_deploycheck.expect import describe, expect_latency, expect_status, json_body
+from pytest_deploycheck.expect import describe, expect_latency, expect_status, json_body, json_field
 from pytest_deploycheck.health import expect_status_value
 
 pytestmark = [pytest.mark.smoke, pytest.mark.health]
@@ -48,13 +48,9 @@ def test_deployed_version(http: DeployClient, deploy_env: TargetEnv) -> None:
     health = deploy_env.health
     response = http.get(health.info_path)
     expect_status(response, SUCCESS, "version info")
-    body = json_body(response)
-    deployed = body.get(health.version_field) if isinstance(body, dict) else None
-    if deployed is None:
-        raise CheckFailed(
-            f"{describe(response)}: no {health.version_field!r} field in the body; "
-            "set health.info_path / health.version_field for this env"
-        )
+    deployed = json_field(
+        response, json_body(response), health.version_field, "health.version_field"
+    )
     if str(deployed) != expected:
         raise CheckFailed(
             f"deployed version is {deployed!r} but {expected!r} was expected "

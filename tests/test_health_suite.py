@@ -124,3 +124,17 @@ def test_expect_version_option_overrides_env(
         "--env", "staging", "--expect-version", "9.9.8", "test_health.py", "-k", "version"
     )
     result.stdout.fnmatch_lines(["*but '9.9.8' was expected*"])
+
+
+def test_misnamed_version_field(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    suite_project.config(
+        f'[envs.x]\nbase_url = "{reference.url}"\nexpected_version = "1.0"\nhealth.version_field = "release"\n'
+    )
+    result = suite_project.run("--env", "x", "test_health.py", "-k", "version")
+    result.stdout.fnmatch_lines(
+        [
+            "*the answer has no 'release' (it has: name, version, environment)*set health.version_field*"
+        ]
+    )

@@ -376,3 +376,34 @@ def test_opt_in_rate_limit_check(pytester: pytest.Pytester, fault: str, outcome:
                 "*30 failed logins in * s and no 429: /auth/login is not rate limited (brute force is possible)*"
             ]
         )
+
+
+def test_misnamed_token_field_says_what_the_answer_has(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    suite_project.config(
+        f'[envs.x]\nbase_url = "{reference.url}"\nauth.access_token_field = "token"\n'
+    )
+    result = suite_project.run("--env", "x", "test_auth_flow.py", "-k", "sign_up")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*POST */auth/login -> 200 OK: the answer has no 'token' (it has: access_token, refresh_token, "
+            "token_type, expires_in, user); if this deployment names it differently, set "
+            "auth.access_token_field for this env*"
+        ]
+    )
+    assert_no_plugin_traceback(result)
+
+
+def test_json_field_on_a_list_body_is_a_check_failure() -> None:
+    import httpx
+
+    from pytest_deploycheck.errors import CheckFailed
+    from pytest_deploycheck.expect import json_field
+
+    response = httpx.Response(
+        200, json=[1, 2], request=httpx.Request("GET", "https://x.example/info")
+    )
+    with pytest.raises(CheckFailed, match=r"has no 'version' \(it has: a JSON list\)"):
+        json_field(response, response.json(), "version", "health.version_field")
