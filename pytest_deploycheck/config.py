@@ -186,7 +186,8 @@ class SecuritySettings(_Model):
     cert_min_days: int = Field(14, ge=0)
     # Where plain http listens, to check it redirects (default: http:// on the same host).
     http_url: str | None = None
-    # A path (under the API prefix) that answers 5xx safely, to check error answers' headers.
+    # A path (under the API prefix) that answers 5xx without a token, safely, to check
+    # that error answers carry the headers too.
     probe_5xx_path: str | None = None
 
 

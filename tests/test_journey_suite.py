@@ -407,3 +407,16 @@ def test_json_field_on_a_list_body_is_a_check_failure() -> None:
     )
     with pytest.raises(CheckFailed, match=r"has no 'version' \(it has: a JSON list\)"):
         json_field(response, response.json(), "version", "health.version_field")
+
+
+def test_login_without_refresh_token_fails_sign_in(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    suite_project.config(
+        f'[envs.x]\nbase_url = "{reference.url}"\nauth.refresh_token_field = "rt"\n'
+    )
+    result = suite_project.run("--env", "x", "test_auth_flow.py", "-k", "sign_up")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*the login answer has no 'rt' (it has: access_token, *): sessions cannot be refreshed*"]
+    )

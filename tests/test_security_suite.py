@@ -296,3 +296,40 @@ def test_referrer_policy_last_known_value_wins() -> None:
         settings=SecuritySettings(),
     )
     assert [f.ok for f in findings if f.item == "referrer-policy"] == [True]
+
+
+def test_5xx_answers_are_checked_where_configured(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    suite_project.config(
+        f'[envs.x]\nbase_url = "{reference.url}"\nsecurity.probe_5xx_path = "/health"\n'
+    )
+    faults.set("5xx-burst=1")  # a 500 with the headers: passes
+    result = suite_project.run("--env", "x", SUITE, "-k", "headers and 5xx")
+    result.assert_outcomes(passed=1)
+    faults.set("5xx-burst=1", "errors-bypass-headers")  # the real service's 500s
+    result = suite_project.run("--env", "x", SUITE, "-k", "headers and 5xx")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*X-Content-Type-Options is missing on GET *health -> 500 Internal Server Error*"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "outcome"), [("", "passed"), ("errors-bypass-headers", "failed")]
+)
+def test_429_answers_are_checked_with_check_rate_limit(
+    pytester: pytest.Pytester, fault: str, outcome: str
+) -> None:
+    with running_reference(auth_rate_limit=3) as deployment:
+        if fault:
+            Faults(deployment).set(fault)
+        project = SuiteProject(pytester)
+        result = project.run_against(
+            deployment, SUITE, "-k", "headers and 429", "--check-rate-limit"
+        )
+    result.assert_outcomes(**{outcome: 1})
+    if fault:
+        result.stdout.fnmatch_lines(
+            ["*X-Content-Type-Options is missing on POST *auth/login -> 429 Too Many Requests*"]
+        )
