@@ -273,3 +273,17 @@ def test_a_silent_hanging_load_run_is_stopped_at_its_timeout(tmp_path: Path) -> 
             timeout_s=3,
         )
     assert time.monotonic() - started < 30
+
+
+def test_sign_in_failure_stops_the_run_with_a_redacted_message(tmp_path: Path) -> None:
+    (tmp_path / "deploycheck.toml").write_text(
+        '[envs.local]\nbase_url = "embedded"\nembedded.faults = ["upload-500"]\n'
+        'auth.register_style = "full_name"\n'  # the reference expects username: register answers 422
+        "[envs.local.load.profiles.smoke]\nstages = [{ duration_s = 5, users = 2, spawn_rate = 2 }]\n"
+    )
+    completed, verdict = locust(tmp_path)
+    assert completed.returncode == 1
+    assert "deploycheck: could not sign in, stopping: POST http://127.0.0.1:" in completed.stderr
+    assert "-> 422 Unprocessable" in completed.stderr
+    assert "aA1!" not in completed.stderr  # the generated password's tail
+    assert verdict["requests"] == 0

@@ -454,9 +454,13 @@ class Tokens:
 
         run_id = f"load{os.getpid()}"
         with DeployClient(env) as client:
-            user = provision(
-                AuthApi(client, env, RateLimitBudget()), "smoke", run_id, client.redactor
-            )
+            try:
+                user = provision(
+                    AuthApi(client, env, RateLimitBudget()), "smoke", run_id, client.redactor
+                )
+            except DeployCheckError as exc:
+                # An answer's excerpt may echo what was sent (the generated password).
+                raise DeployCheckError(client.redactor.text(str(exc))) from None
         throwaway = {"email": user.email} if user.throwaway else None
         return cls(env, user.access_token, user.refresh_token, throwaway)
 
