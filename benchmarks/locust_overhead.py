@@ -14,10 +14,9 @@ import os
 
 from locust import FastHttpUser, constant, events, task
 
-from pytest_deploycheck.load import locust_plugin as deploycheck
-from pytest_deploycheck.load.locust_plugin import DeployCheckUser, ProfileShape  # noqa: F401 (bounds the run)
+from pytest_deploycheck.locust import DeployCheckUser, ProfileShape, install  # noqa: F401 (bounds the run)
 
-deploycheck.install(endpoints=["GET /health"])
+install(endpoints=["GET /health"])
 SERVER_TIMES: list[float] = []
 
 

@@ -18,15 +18,18 @@ import time
 from locust import between, events, task
 from urllib3 import encode_multipart_formdata
 
-from pytest_deploycheck.apkg import validate_apkg
-from pytest_deploycheck.load import locust_plugin as deploycheck
-from pytest_deploycheck.load.locust_plugin import DeployCheckUser, ProfileShape, route_name  # noqa: F401
-from pytest_deploycheck.sample_pdf import make_pdf
+from pytest_deploycheck.locust import (  # noqa: F401  (Locust finds the shape here)
+    DeployCheckUser,
+    ProfileShape,
+    install,
+    make_pdf,
+    validate_apkg,
+)
 
 PDF = make_pdf()
 TIME_TO_DECK = "time_to_deck"
 
-deploycheck.install(
+install(
     endpoints=[
         "GET /health",
         "GET /auth/me",
@@ -45,6 +48,7 @@ deploycheck.install(
 
 class BrowsingUser(DeployCheckUser):
     weight = 10
+    weight_key = "browser"  # load.browser_weight
     wait_time = between(0.5, 2)
     seen_jobs: list[str] = []
 
@@ -83,6 +87,7 @@ class BrowsingUser(DeployCheckUser):
 
 class CreatorUser(DeployCheckUser):
     weight = 1
+    weight_key = "creator"  # load.creator_weight
     wait_time = between(2, 5)
 
     @task

@@ -1,31 +1,113 @@
 """pytest-deploycheck: tells a team, minutes after a deploy, whether it really works.
 
-The pytest plugin lives in :mod:`pytest_deploycheck.plugin` (loaded through the
-``pytest11`` entry point); this module re-exports what users' own tests and
-tools may import.
+This module is the public API: everything the shipped suites and a team's own
+checks import comes from here (guarded by ``tests/test_public_api.py``).
+A locustfile imports from :mod:`pytest_deploycheck.locust` instead, because
+Locust's gevent must never be imported into pytest.
+
+The package, for a reader of its source::
+
+    config/     the config's shape, reading it, one precedence resolver
+    run/        the run's machinery: context, recorded HTTP client, store, redaction,
+                the embedded deployment's lifecycle
+    checks/     what is checked: health, accounts, journey, decks, security/
+    load/       load criteria, statistics, profiles; locust/ for the Locust side
+    plugin/     the pytest plugin: hooks (entry point), fixtures, reporting
+    reference/  the embedded reference deployment (never imported by the plugin)
 """
 
-from pytest_deploycheck.client import DeployClient, Exchange
-from pytest_deploycheck.config import ConfigFile, TargetEnv, load_config, resolve_env
+from pytest_deploycheck._version import __version__
+from pytest_deploycheck.checks.accounts import AuthApi
+from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg
+from pytest_deploycheck.checks.expect import (
+    describe,
+    excerpt,
+    expect_latency,
+    expect_status,
+    json_body,
+    json_field,
+)
+from pytest_deploycheck.checks.health import expect_status_value
+from pytest_deploycheck.checks.journey import (
+    DownloadedDeck,
+    JobRun,
+    UploadedJob,
+    deck_id_of,
+    without_query,
+)
+from pytest_deploycheck.checks.sample_pdf import make_pdf
+from pytest_deploycheck.checks.security.exposure import leaks
+from pytest_deploycheck.checks.security.policy import REPORT_PROPERTY as SECURITY_PROPERTY
+from pytest_deploycheck.checks.security.policy import evaluate as evaluate_headers
+from pytest_deploycheck.checks.security.tls import inspect_certificate, legacy_protocol_accepted
+from pytest_deploycheck.config import (
+    ConfigFile,
+    Requested,
+    Resolution,
+    Setting,
+    TargetEnv,
+    load_config,
+    resolve,
+    resolve_env,
+)
 from pytest_deploycheck.errors import (
     CheckFailed,
     ConfigError,
     DeployCheckError,
     TargetUnreachable,
 )
-
-__version__ = "0.1.0"
+from pytest_deploycheck.load.criteria import Criterion as LoadCriterion
+from pytest_deploycheck.load.criteria import parse_all as parse_load_criteria
+from pytest_deploycheck.load.report import LoadReport
+from pytest_deploycheck.load.run import LoadRun, run_locust
+from pytest_deploycheck.plugin.fixtures import deploy_context
+from pytest_deploycheck.run.client import DeployClient, Exchange
+from pytest_deploycheck.run.context import DeployContext
+from pytest_deploycheck.run.store import RunUser
 
 __all__ = [
+    "SECURITY_PROPERTY",
+    "AuthApi",
     "CheckFailed",
     "ConfigError",
     "ConfigFile",
+    "DeckReport",
     "DeployCheckError",
     "DeployClient",
+    "DeployContext",
+    "DownloadedDeck",
     "Exchange",
+    "JobRun",
+    "LoadCriterion",
+    "LoadReport",
+    "LoadRun",
+    "Requested",
+    "Resolution",
+    "RunUser",
+    "Setting",
     "TargetEnv",
     "TargetUnreachable",
+    "UploadedJob",
     "__version__",
+    "deck_id_of",
+    "deploy_context",
+    "describe",
+    "evaluate_headers",
+    "excerpt",
+    "expect_latency",
+    "expect_status",
+    "expect_status_value",
+    "inspect_certificate",
+    "json_body",
+    "json_field",
+    "leaks",
+    "legacy_protocol_accepted",
     "load_config",
+    "make_pdf",
+    "parse_load_criteria",
+    "resolve",
     "resolve_env",
+    "run_locust",
+    "validate_apkg",
+    "without_query",
 ]

@@ -15,11 +15,19 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_deploycheck import CheckFailed, DeployClient, TargetEnv
-from pytest_deploycheck.accounts import AuthApi
-from pytest_deploycheck.expect import describe, expect_latency, expect_status, json_body, json_field
-from pytest_deploycheck.fixtures import deploy_context
-from pytest_deploycheck.store import RunUser
+from pytest_deploycheck import (
+    AuthApi,
+    CheckFailed,
+    DeployClient,
+    RunUser,
+    TargetEnv,
+    deploy_context,
+    describe,
+    expect_latency,
+    expect_status,
+    json_body,
+    json_field,
+)
 
 pytestmark = [pytest.mark.smoke, pytest.mark.auth]
 

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_deploycheck import CheckFailed, DeployClient, TargetEnv
-from pytest_deploycheck.expect import describe, expect_latency, expect_status, json_body, json_field
-from pytest_deploycheck.health import expect_status_value
+from pytest_deploycheck import (
+    CheckFailed,
+    DeployClient,
+    TargetEnv,
+    describe,
+    expect_latency,
+    expect_status,
+    expect_status_value,
+    json_body,
+    json_field,
+)
 
 pytestmark = [pytest.mark.smoke, pytest.mark.health]
 

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_deploycheck import CheckFailed, DeployClient, TargetEnv
-from pytest_deploycheck.apkg import DeckReport
-from pytest_deploycheck.expect import describe, expect_status, json_body
-from pytest_deploycheck.fixtures import deploy_context
-from pytest_deploycheck.journey import (
+from pytest_deploycheck import (
+    CheckFailed,
+    DeckReport,
+    DeployClient,
     DownloadedDeck,
     JobRun,
+    RunUser,
+    TargetEnv,
     UploadedJob,
     deck_id_of,
+    deploy_context,
+    describe,
+    expect_status,
+    json_body,
     without_query,
 )
-from pytest_deploycheck.store import RunUser
 
 pytestmark = [pytest.mark.smoke, pytest.mark.journey, pytest.mark.destructive]
 

@@ -13,10 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_deploycheck import CheckFailed
-from pytest_deploycheck.fixtures import CONTEXT, deploy_context
-from pytest_deploycheck.load import criteria as load_criteria
-from pytest_deploycheck.load.run import LoadRun, run_locust
+from pytest_deploycheck import (
+    CheckFailed,
+    LoadCriterion,
+    LoadRun,
+    deploy_context,
+    parse_load_criteria,
+    run_locust,
+)
 
 pytestmark = [pytest.mark.load, pytest.mark.destructive]
 
@@ -26,15 +30,11 @@ LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfiles" / "anki_comp
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "criterion" not in metafunc.fixturenames:
         return
-    context = metafunc.config.stash.get(CONTEXT, None)  # None with -p no:deploycheck
+    plugin_active = metafunc.config.pluginmanager.has_plugin("deploycheck")  # -p no:deploycheck
+    context = deploy_context(metafunc.config) if plugin_active else None
     env = context.env if context is not None else None
-    declared = env.load.criteria if env is not None else None
-    try:
-        parsed = load_criteria.parse_all(declared)
-    except Exception as exc:  # a bad criterion is a usage error, reported once
-        raise pytest.UsageError(
-            f"deploycheck: env {env.name if env else '?'}, load.criteria: {exc}"
-        ) from None
+    # Validated at start with the rest of the env (a bad criterion is a usage error).
+    parsed = parse_load_criteria(env.load.criteria if env is not None else None)
     metafunc.parametrize("criterion", parsed, ids=[str(c) for c in parsed])
 
 
@@ -63,7 +63,7 @@ def load_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         env_name=None if env.name == "adhoc" else env.name,
         host=host,
         config_path=context.config_file.path,
-        profile=option("deploycheck_load_profile"),
+        profile=option("deploycheck_load_profile") or "smoke",
         processes=option("deploycheck_load_processes"),
         extra_env=extra_env,
         on_line=(lambda line: reporter.write_line(context.redactor.text(line)))
@@ -93,21 +93,28 @@ def _attach_artifacts(request: pytest.FixtureRequest, run: LoadRun) -> None:
 
 def test_load_run_completed(request: pytest.FixtureRequest, load_run: LoadRun) -> None:
     _attach_artifacts(request, load_run)
-    results = load_run.results
-    if results.get("aborted"):
-        raise CheckFailed(f"the load run was aborted: {results['aborted']}")
-    if results.get("breaking_point"):
-        print(results["breaking_point"])
-    if not results.get("requests"):
+    report = load_run.report
+    if report.aborted:
+        raise CheckFailed(f"the load run was aborted: {report.aborted}")
+    if report.breaking_point:
+        print(report.breaking_point)
+    if not report.requests:
         raise CheckFailed("the load run made no requests; its output:\n" + load_run.output[-2000:])
 
 
-def test_load_criterion(load_run: LoadRun, criterion: load_criteria.Criterion) -> None:
-    verdict = load_run.verdict_for(criterion.scope, criterion.text)
+def test_load_criterion(load_run: LoadRun, criterion: LoadCriterion) -> None:
+    report = load_run.report
+    verdict = report.verdict_for(criterion.scope, criterion.text)
     if verdict is None:
         raise CheckFailed(f"{criterion} was not judged by the load run")
-    if not verdict["ok"]:
+    if not verdict.ok:
+        failing = "; ".join(
+            f"{e.name}: {e.failures} of {e.requests} failed"
+            + (f" ({', '.join(e.reasons)})" if e.reasons else "")
+            for e in report.errors
+        )
         raise CheckFailed(
-            f"{criterion} breached: measured {verdict['measured_text']}, limit {verdict['limit_text']} "
-            f"({load_run.results.get('profile')} profile, {load_run.results.get('requests')} requests)"
+            f"{criterion} breached: measured {verdict.measured_text}, limit {verdict.limit_text} "
+            f"({report.profile} profile, {report.requests} requests)"
+            + (f"; failing endpoints: {failing}" if failing else "")
         )

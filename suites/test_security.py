@@ -1,6 +1,6 @@
 """Security: headers on every kind of answer, CORS, exposure, transport, cookies.
 
-The header policy (``pytest_deploycheck.policy``) parses values rather than
+The header policy (``pytest_deploycheck.checks.security.policy``) parses values rather than
 testing presence, and is configured per env under ``[envs.NAME.security]``.
 Required items fail; recommended ones are reported as recommendations (they
 fail when the env is strict). Error answers matter: in the real service the
@@ -19,11 +19,18 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from pytest_deploycheck import CheckFailed, DeployClient, TargetEnv
-from pytest_deploycheck.expect import describe
-from pytest_deploycheck.exposure import leaks
-from pytest_deploycheck.policy import REPORT_PROPERTY, evaluate
-from pytest_deploycheck.transport import inspect_certificate, legacy_protocol_accepted
+from pytest_deploycheck import (
+    SECURITY_PROPERTY,
+    CheckFailed,
+    DeployClient,
+    TargetEnv,
+    deploy_context,
+    describe,
+    evaluate_headers,
+    inspect_certificate,
+    leaks,
+    legacy_protocol_accepted,
+)
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
 
@@ -75,7 +82,6 @@ def _server_error(request: pytest.FixtureRequest, http: DeployClient, env: Targe
 
 
 def _rate_limited(request: pytest.FixtureRequest, http: DeployClient, env: TargetEnv) -> Answer:
-    from pytest_deploycheck.fixtures import deploy_context
 
     if not deploy_context(request.config).check_rate_limit:
         pytest.skip(
@@ -138,9 +144,9 @@ def test_security_headers(
 ) -> None:
     got = ANSWERS[answer](request, http, deploy_env)
     https = urlsplit(deploy_env.base_url).scheme == "https"
-    findings = evaluate(got.headers, got.where, https=https, settings=deploy_env.security)
+    findings = evaluate_headers(got.headers, got.where, https=https, settings=deploy_env.security)
     request.node.user_properties.append(
-        (REPORT_PROPERTY, json.dumps([[f.item, f.level, f.ok] for f in findings]))
+        (SECURITY_PROPERTY, json.dumps([[f.item, f.level, f.ok] for f in findings]))
     )
     for finding in findings:
         if finding.warns:

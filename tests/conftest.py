@@ -21,7 +21,8 @@ import httpcore  # noqa: F401  (imported before pytester's in-process runs snaps
 import httpx
 import pytest
 
-from pytest_deploycheck import __version__, embedded
+from pytest_deploycheck._version import __version__
+from pytest_deploycheck.run import embedded
 
 REPO = Path(__file__).resolve().parent.parent
 SUITES = REPO / "suites"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_deploycheck import DeployClient, TargetUnreachable, __version__
+from pytest_deploycheck import DeployClient, TargetUnreachable
+from pytest_deploycheck._version import __version__
 from pytest_deploycheck.config import TargetEnv
 from tests.servers import tcp_server
 

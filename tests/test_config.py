@@ -146,7 +146,7 @@ def test_pyproject_tool_section(pytester: pytest.Pytester) -> None:
     )
     pytester.makepyfile(
         "def test_it(request):\n"
-        "    from pytest_deploycheck.fixtures import deploy_context\n"
+        "    from pytest_deploycheck.plugin.fixtures import deploy_context\n"
         "    env = deploy_context(request.config).env\n"
         "    assert env.base_url == 'https://staging.example.com'\n"
         "    assert env.api_url == 'https://staging.example.com/v2'\n"

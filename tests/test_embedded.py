@@ -62,10 +62,12 @@ def test_embedded_faults_from_the_env_config(suite_project: SuiteProject) -> Non
 def test_unknown_embedded_fault_is_a_clear_error(suite_project: SuiteProject) -> None:
     suite_project.config('[envs.local]\nbase_url = "embedded"\nembedded.faults = ["helth-503"]\n')
     result = suite_project.run("--env", "local", "test_health.py")
-    result.stdout.fnmatch_lines(
-        ["*embedded reference deployment exited during startup*", "*unknown fault 'helth-503'*"]
+    # A usage error at start (exit 4), not a deployment that "exited during startup".
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*env 'local', key 'embedded.faults'*unknown fault 'helth-503' (did you mean 'health-503'?)*"]
     )
-    assert result.ret == 1
+    assert "exited during startup" not in result.stdout.str()
 
 
 def test_one_instance_for_all_xdist_workers(
@@ -90,7 +92,7 @@ def test_server_exits_when_its_owner_is_gone(tmp_path: pytest.TempPathFactory) -
     import sys
     import time
 
-    from pytest_deploycheck import embedded
+    from pytest_deploycheck.run import embedded
 
     owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:

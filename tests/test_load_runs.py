@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -68,7 +69,8 @@ def test_healthy_run_passes_the_seeds_criteria(tmp_path: Path) -> None:
     assert [v["criterion"] for v in verdict["verdicts"]] == ["p95 < 2000ms", "error_rate < 1%"]
     assert all(v["ok"] for v in verdict["verdicts"]) and verdict["requests"] > 10
     assert "deploycheck: PASSED: 2 of 2 criteria hold" in completed.stderr
-    assert "│ all   │ p95 < 2000ms" in completed.stderr  # the table
+    # The table, one "deploycheck:" line per row (the pytest route forwards exactly those).
+    assert re.search(r"deploycheck:\s+all\s+p95 < 2000ms\s+\S+ ms\s+< 2,000 ms\s+pass", completed.stderr)
 
 
 def test_latency_fault_breaks_p95_and_the_exit_code(tmp_path: Path) -> None:
@@ -93,6 +95,48 @@ def test_5xx_burst_breaks_the_error_rate(tmp_path: Path) -> None:
     p95, errors = verdict["verdicts"]
     assert p95["ok"] and not errors["ok"]
     assert 0.1 < errors["measured"] < 0.3
+    # Which endpoints failed, and how.
+    failing = {e["name"]: e for e in verdict["errors"]}
+    assert "GET /health" in failing and failing["GET /health"]["failures"] > 0
+    assert any("500" in reason or "503" in reason for reason in failing["GET /health"]["reasons"])
+    assert re.search(r"deploycheck: GET /health: \d+ of \d+ failed", completed.stderr)
+
+
+def test_a_small_profile_still_runs_a_creator(tmp_path: Path) -> None:
+    """3 users at 10:1 weights would never upload; the creator gets a user of its own."""
+    completed, verdict = locust(project(tmp_path, seconds=8, users=3))
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "POST /upload/" in verdict["endpoints"], verdict["endpoints"]
+
+
+def test_weights_from_the_env_apply(tmp_path: Path) -> None:
+    completed, verdict = locust(
+        project(
+            tmp_path,
+            seconds=5,
+            users=4,
+            weights="load.creator_weight = 0\nload.browser_weight = 1\n",
+        )
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "POST /upload/" not in verdict["endpoints"], verdict["endpoints"]
+
+
+def test_failed_journeys_are_counted_but_not_timed(tmp_path: Path) -> None:
+    completed, verdict = locust(
+        project(
+            tmp_path,
+            faults='"job-failed"',
+            seconds=6,
+            users=3,
+            criteria='time_to_deck = ["p95 < 300000ms", "error_rate < 1%"]\n',
+        )
+    )
+    assert completed.returncode == 1
+    p95, errors = verdict["verdicts"]
+    # Every journey failed: there is no time to deck, so the latency criterion cannot hold.
+    assert not p95["ok"] and p95["measured_text"] == "no samples", p95
+    assert not errors["ok"] and errors["measured"] == 1.0
 
 
 def test_per_endpoint_criterion_catches_one_slow_route(tmp_path: Path) -> None:

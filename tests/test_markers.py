@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_deploycheck.plugin import MARKERS
+from pytest_deploycheck.plugin.hooks import MARKERS
 
 DESTRUCTIVE = """
 import pytest

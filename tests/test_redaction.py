@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_deploycheck.redaction import MASK, Redactor
+from pytest_deploycheck.run.redaction import MASK, Redactor
 from tests.conftest import Reference
 
 SECRET = "hunter2-very-secret"

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pytest_deploycheck import embedded
-from pytest_deploycheck.sample_pdf import make_pdf
+from pytest_deploycheck.checks.sample_pdf import make_pdf
+from pytest_deploycheck.run import embedded
 from tests.conftest import Faults, Reference, start_reference
 
 

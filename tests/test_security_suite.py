@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from pytest_deploycheck.checks.security.policy import evaluate, parse_csp, parse_hsts
 from pytest_deploycheck.config import SecuritySettings
-from pytest_deploycheck.policy import evaluate, parse_csp, parse_hsts
 from tests.conftest import (
     Faults,
     Reference,

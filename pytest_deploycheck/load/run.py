@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,9 +9,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pytest_deploycheck.errors import DeployCheckError
+from pytest_deploycheck.load.report import LoadReport
 
 
 @dataclass
@@ -20,21 +19,11 @@ class LoadRun:
     """A finished Locust run: its exit code, verdict and artifacts."""
 
     exit_code: int
-    results: dict[str, Any]
+    report: LoadReport
     html_report: Path
     csv_prefix: Path
     output: str
     command: list[str] = field(default_factory=list)
-
-    @property
-    def verdicts(self) -> list[dict[str, Any]]:
-        return list(self.results.get("verdicts", []))
-
-    def verdict_for(self, scope: str, criterion: str) -> dict[str, Any] | None:
-        for verdict in self.verdicts:
-            if verdict["scope"] == scope and verdict["criterion"] == criterion:
-                return verdict
-        return None
 
 
 def run_locust(
@@ -119,15 +108,15 @@ def run_locust(
             "its last lines:\n" + "\n".join(lines[-20:])
         )
     try:
-        results = json.loads(results_path.read_text())
-    except (OSError, ValueError):
+        report = LoadReport.read(results_path)
+    except OSError:
         raise DeployCheckError(
             f"the load run (exit code {exit_code}) left no verdict; its last lines:\n"
             + "\n".join(lines[-25:])
         ) from None
     return LoadRun(
         exit_code,
-        results,
+        report,
         artifacts / "locust-report.html",
         artifacts / "locust",
         "\n".join(lines),

@@ -36,11 +36,16 @@ class Series:
     histogram: HdrHistogram = field(default_factory=_histogram)
     requests: int = 0
     failures: int = 0
+    timed: int = 0  # samples with a latency
     total_ms: float = 0.0
 
-    def record(self, response_time_ms: float, failed: bool) -> None:
+    def record(self, response_time_ms: float, failed: bool, *, timed: bool = True) -> None:
+        """Count one sample; ``timed=False`` counts it without a latency (a failed journey)."""
         self.requests += 1
         self.failures += failed
+        if not timed:
+            return
+        self.timed += 1
         self.total_ms += response_time_ms
         micros = min(max(int(response_time_ms * 1000), _LOWEST_US), _HIGHEST_US)
         self.histogram.record_value(micros)
@@ -49,6 +54,7 @@ class Series:
         self.histogram.add(other.histogram)
         self.requests += other.requests
         self.failures += other.failures
+        self.timed += other.timed
         self.total_ms += other.total_ms
 
     def percentile_ms(self, pct: float) -> float:
@@ -60,12 +66,18 @@ class Series:
             "h": base64.b64encode(encoded).decode() if isinstance(encoded, bytes) else encoded,
             "n": self.requests,
             "f": self.failures,
+            "c": self.timed,
             "t": self.total_ms,
         }
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> Series:
-        series = cls(requests=data["n"], failures=data["f"], total_ms=data["t"])
+        series = cls(
+            requests=data["n"],
+            failures=data["f"],
+            timed=data.get("c", data["n"]),
+            total_ms=data["t"],
+        )
         raw = data["h"]
         series.histogram.decode_and_add(
             base64.b64decode(raw) if isinstance(raw, str) and _is_b64(raw) else raw
@@ -89,7 +101,9 @@ class Recorder:
 
     def record(self, request_type: str, name: str, response_time_ms: float, failed: bool) -> None:
         key = f"{request_type} {name}"
-        self.series.setdefault(key, Series()).record(response_time_ms, failed)
+        # A failed journey's time says nothing about how long a deck takes: count it, don't time it.
+        timed = not (failed and request_type in CUSTOM_TYPES)
+        self.series.setdefault(key, Series()).record(response_time_ms, failed, timed=timed)
 
     def take_wire(self) -> dict[str, Any]:
         """The deltas since the last call, for ``report_to_master``; resets this recorder."""
@@ -122,10 +136,12 @@ def measure(criterion: Criterion, series: Series | None, duration_s: float) -> f
     if series is None or series.requests == 0:
         return None
     metric = criterion.metric
+    if metric not in ("error_rate", "rps", "count") and series.timed == 0:
+        return None  # every sample failed: no latency was measured
     if criterion.percentile is not None:
         return series.percentile_ms(criterion.percentile)
     if metric == "avg":
-        return series.total_ms / series.requests
+        return series.total_ms / series.timed
     if metric == "med":
         return series.percentile_ms(50)
     if metric == "min":

@@ -9,5 +9,5 @@ It is the demo target (``deploycheck serve``) and the test target: named
 faults (:mod:`.faults`) make it fail in the ways real deployments do.
 
 Nothing here is imported by the pytest plugin: the plugin starts it in its own
-process (:mod:`pytest_deploycheck.embedded`).
+process (:mod:`pytest_deploycheck.run.embedded`).
 """

@@ -7,6 +7,7 @@ run time through the control endpoint when the server has a control token.
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -158,8 +159,10 @@ def parse(specs: Iterable[str]) -> dict[str, float | None]:
                 continue
             fault = FAULTS.get(name)
             if fault is None:
+                close = difflib.get_close_matches(name, [*FAULTS, *PRESETS], n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise UnknownFault(
-                    f"unknown fault {name!r}; known faults: "
+                    f"unknown fault {name!r}{hint}; known faults: "
                     + ", ".join(sorted(FAULTS))
                     + "; presets: "
                     + ", ".join(sorted(PRESETS))

@@ -54,9 +54,16 @@ class Tokens:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def decode(self, token: str, kind: str, *, verify: bool = True) -> dict[str, Any]:
-        options = None if verify else {"verify_signature": False, "verify_exp": False}
         try:
-            claims = jwt.decode(token, self._key, algorithms=[ALGORITHM], options=options)
+            if verify:
+                claims = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            else:
+                claims = jwt.decode(
+                    token,
+                    self._key,
+                    algorithms=[ALGORITHM],
+                    options={"verify_signature": False, "verify_exp": False},
+                )
         except jwt.ExpiredSignatureError:
             raise TokenError("token has expired") from None
         except jwt.PyJWTError:

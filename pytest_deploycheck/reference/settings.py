@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 def _version() -> str:
-    from pytest_deploycheck import __version__
+    from pytest_deploycheck._version import __version__
 
     return __version__
 

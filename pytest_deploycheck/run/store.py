@@ -88,7 +88,8 @@ class RunStore:
 
     def _read(self) -> dict[str, Any]:
         try:
-            return json.loads(self.path.read_text())  # type: ignore[no-any-return]
+            data: dict[str, Any] = json.loads(self.path.read_text())
+            return data
         except (OSError, ValueError):
             return {"users": {}, "created": []}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_deploycheck.fixtures import deploy_context
+from pytest_deploycheck.plugin.fixtures import deploy_context
 
 
 @pytest.fixture(scope="session")

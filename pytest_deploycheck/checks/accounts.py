@@ -16,12 +16,12 @@ from typing import Any
 
 import httpx
 
-from pytest_deploycheck.client import DeployClient
+from pytest_deploycheck.checks.expect import describe, excerpt, expect_status, json_body, json_field
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed, ConfigError
-from pytest_deploycheck.expect import describe, excerpt, expect_status, json_body, json_field
-from pytest_deploycheck.redaction import Redactor
-from pytest_deploycheck.store import RunUser
+from pytest_deploycheck.run.client import DeployClient
+from pytest_deploycheck.run.redaction import Redactor
+from pytest_deploycheck.run.store import RunUser
 
 DISPLAY_NAME = "pytest-deploycheck smoke user"
 
@@ -33,6 +33,10 @@ class RateLimitBudget:
         self._lock = threading.Lock()
         self.waited_s = 0.0
         self.calls = 0
+
+    @classmethod
+    def for_env(cls, env: TargetEnv) -> RateLimitBudget:
+        return cls()
 
     def take_wait(self, seconds: float, allowed: float) -> bool:
         with self._lock:

@@ -28,14 +28,14 @@ import httpx
 
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import TargetUnreachable
-from pytest_deploycheck.redaction import Redactor
+from pytest_deploycheck.run.redaction import Redactor
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _RETRY_BACKOFF_S = (0.1, 0.3, 0.6, 1.0, 1.5)
 
 
 def user_agent() -> str:
-    from pytest_deploycheck import __version__
+    from pytest_deploycheck._version import __version__
 
     return f"pytest-deploycheck/{__version__}"
 

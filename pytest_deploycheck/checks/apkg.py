@@ -131,9 +131,10 @@ def _check_archive(data: bytes, report: DeckReport, content_type: str | None) ->
 
 def _check_collection(path: Path, report: DeckReport, min_notes: int) -> None:
     if path.name.endswith(".anki21b"):
-        path = _decompress_zstd(path, report)
-        if path is None:
+        decompressed = _decompress_zstd(path, report)
+        if decompressed is None:
             return
+        path = decompressed
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:

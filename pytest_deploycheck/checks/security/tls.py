@@ -37,6 +37,7 @@ def inspect_certificate(host: str, port: int, *, cafile: str | None, timeout: fl
         raise TargetUnreachable(
             f"could not reach {host}:{port} for TLS: {exc}", url=f"{host}:{port}", cause=str(exc)
         ) from None
+    cert = cert or {}
     not_after = str(cert.get("notAfter", ""))
     days_left = (ssl.cert_time_to_seconds(not_after) - time.time()) / 86400 if not_after else 0.0
     subject = ", ".join("=".join(pair) for rdn in cert.get("subject", ()) for pair in rdn)

@@ -14,34 +14,23 @@ from pathlib import Path
 
 import httpx
 
-from pytest_deploycheck.accounts import RateLimitBudget
-from pytest_deploycheck.client import DeployClient, Exchange
-from pytest_deploycheck.config import ConfigFile, TargetEnv
+from pytest_deploycheck.checks.accounts import RateLimitBudget
+from pytest_deploycheck.config import ConfigFile, Resolution, TargetEnv
 from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
-from pytest_deploycheck.redaction import Redactor
-from pytest_deploycheck.store import RunStore
-
-
-@dataclass
-class Origins:
-    """Where the env's name and the overridden values came from, for the report header."""
-
-    env: str = ""
-    base_url: str = ""
-    expected_version: str = ""
+from pytest_deploycheck.run.client import DeployClient, Exchange
+from pytest_deploycheck.run.redaction import Redactor
+from pytest_deploycheck.run.store import RunStore
 
 
 @dataclass
 class DeployContext:
-    config_file: ConfigFile
-    env: TargetEnv | None
-    origins: Origins
+    """This process's view of the run: what it targets (resolved once) and what it has seen."""
+
+    resolution: Resolution
     state_dir: Path | None  # shared with xdist workers: embedded deployment, users, created data
     owner_pid: int
     is_worker: bool
     run_id: str = "local"
-    allow_destructive_option: bool = False
-    job_deadline_option: float | None = None
     check_rate_limit: bool = False
     rate_limit_budget: RateLimitBudget = field(default_factory=RateLimitBudget)
     redactor: Redactor = field(default_factory=Redactor)
@@ -51,11 +40,18 @@ class DeployContext:
     exchanges: list[Exchange] = field(default_factory=list)  # every request of this process
     _embedded_target: TargetEnv | None = None
 
-    def client(self, **kwargs: object) -> DeployClient:
+    @property
+    def env(self) -> TargetEnv | None:
+        """The selected env as configured (``base_url`` may still be ``"embedded"``)."""
+        return self.resolution.env
+
+    @property
+    def config_file(self) -> ConfigFile:
+        return self.resolution.config
+
+    def client(self) -> DeployClient:
         """A client for the reached target that records into this run's exchanges."""
-        return DeployClient(
-            self.reach(), self.redactor, on_exchange=self.exchanges.append, **kwargs
-        )  # type: ignore[arg-type]
+        return DeployClient(self.reach(), self.redactor, on_exchange=self.exchanges.append)
 
     @property
     def store(self) -> RunStore:
@@ -64,8 +60,9 @@ class DeployContext:
 
     @property
     def job_deadline_s(self) -> float:
-        assert self.env is not None
-        return self.job_deadline_option or self.env.journey.job_deadline_s
+        deadline = self.resolution.job_deadline_s.value
+        assert deadline is not None, "no env selected"
+        return deadline
 
     def cleanup(self) -> list[str]:
         """Delete what this run created (the controller, after all workers are done)."""
@@ -74,11 +71,11 @@ class DeployContext:
         contents = self.store.contents()
         if not contents["users"] and not contents["created"]:
             return []
-        from pytest_deploycheck.accounts import cleanup
+        from pytest_deploycheck.checks.accounts import cleanup
 
         target = self.target or self.env
         if target.is_embedded:
-            from pytest_deploycheck import embedded
+            from pytest_deploycheck.run import embedded
 
             deployment = embedded.read_state(self.state_dir)
             if deployment is None:
@@ -120,7 +117,7 @@ class DeployContext:
         return self._embedded_target
 
     def _start(self) -> TargetEnv:
-        from pytest_deploycheck import embedded
+        from pytest_deploycheck.run import embedded
 
         assert self.env is not None and self.state_dir is not None
         deployment = embedded.ensure_started(
@@ -132,27 +129,17 @@ class DeployContext:
         )
         target = self.env.with_overrides(base_url=deployment.url)
         if target.expected_version is None:
-            from pytest_deploycheck import __version__
+            from pytest_deploycheck._version import __version__
 
             # The embedded deployment is this package's: expect its version.
             target = target.with_overrides(expected_version=__version__)
-            self.origins.expected_version = "the embedded deployment's version"
         return target
 
     @property
     def destructive_allowed(self) -> tuple[bool, str]:
         """Whether destructive tests may run, and why (for the skip reason and the header)."""
-        env = self.env
-        if env is None or not env.production:
-            return True, "not a production env"
-        if self.allow_destructive_option:
-            return True, "--allow-destructive"
-        if env.allow_destructive:
-            return True, f"allow_destructive = true in env {env.name!r}"
-        return False, (
-            f"env {env.name!r} is marked production; destructive checks run only with "
-            "--allow-destructive or allow_destructive = true in the env"
-        )
+        setting = self.resolution.destructive_allowed
+        return setting.value, setting.origin
 
 
 def probe(client: DeployClient) -> None:

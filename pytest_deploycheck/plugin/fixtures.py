@@ -23,15 +23,15 @@ from pathlib import Path
 
 import pytest
 
-from pytest_deploycheck import journey
-from pytest_deploycheck.accounts import AuthApi, provision
-from pytest_deploycheck.apkg import DeckReport, validate_apkg
-from pytest_deploycheck.client import DeployClient
+from pytest_deploycheck.checks import journey
+from pytest_deploycheck.checks.accounts import AuthApi, provision
+from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg
+from pytest_deploycheck.checks.sample_pdf import make_pdf
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.context import DeployContext
 from pytest_deploycheck.errors import ConfigError
-from pytest_deploycheck.sample_pdf import make_pdf
-from pytest_deploycheck.store import RunUser
+from pytest_deploycheck.run.client import DeployClient
+from pytest_deploycheck.run.context import DeployContext
+from pytest_deploycheck.run.store import RunUser
 
 CONTEXT = pytest.StashKey[DeployContext]()
 EXCHANGES_FROM = pytest.StashKey[int]()

@@ -1,0 +1,296 @@
+"""The pytest plugin: options, markers, the report header, and how failures are shown.
+
+Loaded through the ``pytest11`` entry point. Fixtures live in
+:mod:`pytest_deploycheck.plugin.fixtures`; what a run targets lives in
+:mod:`pytest_deploycheck.run.context`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_deploycheck.config import ConfigError, Requested, resolve
+from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
+from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fixtures by name here)
+    CONTEXT,
+    EXCHANGES_FROM,
+    RECOMMENDATION,
+    RECOMMENDATIONS,
+    _deploycheck_session_client,
+    auth_api,
+    base_url,
+    deck,
+    deck_report,
+    deploy_env,
+    deploy_env_unprobed,
+    finished_job,
+    http,
+    other_user,
+    recommend,
+    sample_pdf,
+    smoke_user,
+    uploaded_job,
+)
+from pytest_deploycheck.plugin.reporting import UNREACHABLE, RunReporting, redact_report
+from pytest_deploycheck.run.context import DeployContext
+from pytest_deploycheck.run.redaction import Redactor
+
+MARKERS = {
+    "smoke": "a fast post-deploy check; `-m smoke` is the verdict on a deployment",
+    "health": "liveness, readiness and version",
+    "auth": "sign-up, sign-in, tokens",
+    "journey": "a user's path through the product, end to end",
+    "security": "security headers, CORS, exposure, transport",
+    "fuzz": "schema-driven fuzzing of the API",
+    "infra": "checks on the hosts behind the deployment",
+    "load": "load profiles with success criteria",
+    "destructive": "creates, changes or deletes data, or spends rate limits; "
+    "skipped on production envs unless allowed",
+}
+
+_WORKER_STATE_DIR = "deploycheck_state_dir"
+_WORKER_OWNER_PID = "deploycheck_owner_pid"
+_WORKER_RUN_ID = "deploycheck_run_id"
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    group = parser.getgroup("deploycheck", "post-deploy checks (pytest-deploycheck)")
+    group.addoption(
+        "--env",
+        dest="deploycheck_env",
+        metavar="NAME",
+        default=None,
+        help="target environment from deploycheck.toml (also DEPLOYCHECK_ENV); "
+        "'local' starts the embedded reference deployment",
+    )
+    if not _base_url_plugin_active(pluginmanager):
+        # pytest-base-url owns --base-url when it is installed; we read its value then.
+        group.addoption(
+            "--base-url",
+            dest="base_url",
+            metavar="URL",
+            default=None,
+            help="target this URL: overrides the env's base_url, or alone targets it ad hoc",
+        )
+    group.addoption(
+        "--expect-version",
+        dest="deploycheck_expect_version",
+        metavar="VERSION",
+        default=None,
+        help="the version that should be deployed (overrides the env's expected_version)",
+    )
+    group.addoption(
+        "--allow-destructive",
+        action="store_true",
+        dest="deploycheck_allow_destructive",
+        help="run checks marked destructive even against a production env",
+    )
+    group.addoption(
+        "--job-deadline",
+        dest="deploycheck_job_deadline",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        default=None,
+        help="how long a job may take to finish (overrides the env's journey.job_deadline_s)",
+    )
+    group.addoption(
+        "--check-rate-limit",
+        action="store_true",
+        dest="deploycheck_check_rate_limit",
+        help="run the opt-in check that the auth rate limit exists (it spends this IP's auth "
+        "budget for a minute; destructive)",
+    )
+    group.addoption(
+        "--deploycheck-config",
+        dest="deploycheck_config",
+        metavar="PATH",
+        default=None,
+        help="config file (also DEPLOYCHECK_CONFIG; default: deploycheck.toml, "
+        "else [tool.deploycheck] in pyproject.toml, in the rootdir)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    try:
+        context = _build_context(config)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"deploycheck: {exc}") from None
+    config.stash[CONTEXT] = context
+    config.pluginmanager.register(RunReporting(), RunReporting.NAME)
+    if config.pluginmanager.has_plugin("base_url"):
+        from pytest_deploycheck.plugin import base_url_override
+
+        config.pluginmanager.register(base_url_override, "deploycheck-base-url")
+
+
+def _build_context(config: pytest.Config) -> DeployContext:
+    option = config.getoption
+    resolution = resolve(
+        Requested(
+            env=option("deploycheck_env"),
+            base_url=option("base_url", None) or None,  # pytest-base-url defaults to ""
+            expected_version=option("deploycheck_expect_version"),
+            config_path=option("deploycheck_config"),
+            allow_destructive=option("deploycheck_allow_destructive"),
+            job_deadline_s=option("deploycheck_job_deadline"),
+            load_profile=option("deploycheck_load_profile", None),
+        ),
+        rootdir=Path(config.rootpath),
+    )
+    env = resolution.env
+    common: dict[str, Any] = {
+        "resolution": resolution,
+        "check_rate_limit": option("deploycheck_check_rate_limit"),
+        "redactor": Redactor(env.secrets if env else ()),
+    }
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        state_dir = workerinput.get(_WORKER_STATE_DIR)
+        return DeployContext(
+            state_dir=Path(state_dir) if state_dir else None,
+            owner_pid=int(workerinput.get(_WORKER_OWNER_PID, os.getpid())),
+            is_worker=True,
+            run_id=str(workerinput.get(_WORKER_RUN_ID, "local")),
+            **common,
+        )
+    state_dir = Path(tempfile.mkdtemp(prefix="deploycheck-")) if env is not None else None
+    return DeployContext(
+        state_dir=state_dir,
+        owner_pid=os.getpid(),
+        is_worker=False,
+        run_id=uuid.uuid4().hex[:10],
+        **common,
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: workers share the controller's embedded deployment."""
+    context = node.config.stash.get(CONTEXT, None)
+    if context is not None and context.state_dir is not None:
+        node.workerinput[_WORKER_STATE_DIR] = str(context.state_dir)
+        node.workerinput[_WORKER_OWNER_PID] = context.owner_pid
+        node.workerinput[_WORKER_RUN_ID] = context.run_id
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    context: DeployContext | None = config.stash.get(CONTEXT, None)
+    if context is None:
+        return []
+    resolution = context.resolution
+    env = context.env
+    if env is None:
+        return [f"deploycheck: no target selected (config: {resolution.config_source})"]
+    target = (
+        "embedded reference deployment (started on first use)" if env.is_embedded else env.base_url
+    )
+    expected = resolution.expected_version
+    if expected.value:
+        version = str(expected)
+    elif env.is_embedded:
+        version = "this package's version (the embedded deployment's)"
+    else:
+        version = "not checked (no expected_version)"
+    allowed, why = context.destructive_allowed
+    prefix = f", api_prefix={env.api_prefix}" if env.api_prefix else ", api_prefix=(none)"
+    return [
+        f"deploycheck: env={env.name} (from {resolution.env_name.origin}), "
+        f"target={target} (from {resolution.base_url.origin}){prefix}",
+        f"deploycheck: production={'yes' if env.production else 'no'}, "
+        f"destructive checks={'allowed' if allowed else 'skipped'} ({why}), "
+        f"expected version={version}, config={resolution.config_source}",
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    context: DeployContext | None = config.stash.get(CONTEXT, None)
+    if context is None:
+        return
+    allowed, why = context.destructive_allowed
+    if allowed:
+        return
+    skip = pytest.mark.skip(reason=f"destructive: {why}")
+    for item in items:
+        if item.get_closest_marker("destructive"):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report: pytest.TestReport = yield
+    context: DeployContext | None = item.config.stash.get(CONTEXT, None)
+    if context is None:
+        return report
+    error = call.excinfo.value if call.excinfo is not None else None
+    if report.failed and isinstance(error, DeployCheckError):
+        # Our messages say what happened; a traceback through the plugin would only hide it.
+        report.longrepr = str(error)
+        if isinstance(error, TargetUnreachable):
+            item.session.shouldfail = f"target unreachable: {error.cause or error}"
+            report.user_properties.append((UNREACHABLE, str(error)))
+    recommendations: list[str] = item.stash.get(RECOMMENDATIONS, [])
+    if report.when == "call" and recommendations:
+        for message in recommendations:
+            report.user_properties.append((RECOMMENDATION, message))
+        report.sections.append(("deploycheck: recommendations", "\n".join(recommendations)))
+    start = item.stash.get(EXCHANGES_FROM, None)
+    if start is not None and (report.when == "call" or report.failed):
+        exchanges = context.exchanges[start:]
+        if exchanges:
+            shown = exchanges[-30:]
+            text = "\n".join(exchange.render() for exchange in shown)
+            if len(exchanges) > len(shown):
+                text = f"({len(exchanges) - len(shown)} earlier exchanges not shown)\n" + text
+            report.sections.append(("deploycheck: HTTP exchanges", text))
+    redact_report(report, context.redactor)
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    context: DeployContext | None = session.config.stash.get(CONTEXT, None)
+    if context is None or context.is_worker:
+        return
+    try:
+        context.notes.extend(context.cleanup())
+    except DeployCheckError as exc:
+        context.notes.append(f"cleanup failed: {exc}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    context: DeployContext | None = config.stash.get(CONTEXT, None)
+    if context is None or context.is_worker or context.state_dir is None:
+        return
+    from pytest_deploycheck.run import embedded
+
+    embedded.stop(context.state_dir)
+    shutil.rmtree(context.state_dir, ignore_errors=True)
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise pytest.UsageError(f"--job-deadline takes seconds, e.g. 120; got {value!r}") from None
+    if seconds <= 0:
+        raise pytest.UsageError(f"--job-deadline must be more than 0 seconds; got {value!r}")
+    return seconds
+
+
+def _base_url_plugin_active(pluginmanager: pytest.PytestPluginManager) -> bool:
+    if pluginmanager.is_blocked("base_url"):
+        return False
+    if pluginmanager.has_plugin("base_url"):
+        return True
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        return False
+    return any(ep.name == "base_url" for ep in importlib.metadata.entry_points(group="pytest11"))
