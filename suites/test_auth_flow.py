@@ -108,7 +108,7 @@ def refreshed_token(
         pytest.skip("the login answer has no refresh token (auth.refresh_token_field)")
     context = deploy_context(request.config)
     with context.client() as client:
-        response = AuthApi(client, deploy_env, context.rate_limit_budget).refresh(
+        response = AuthApi(client, deploy_env, context.auth_budget).refresh(
             smoke_user.refresh_token
         )
         expect_status(response, 200, "refreshing the session")

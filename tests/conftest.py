@@ -118,11 +118,27 @@ class SuiteProject:
     def config(self, text: str) -> None:
         (self.pytester.path / "deploycheck.toml").write_text(text)
 
-    def run(self, *args: str) -> pytest.RunResult:
-        return self.pytester.runpytest("-p", "no:cacheprovider", *args)
+    def run(self, *args: str, auth_rate_limit: str | None = "off") -> pytest.RunResult:
+        """Run pytest here; the shared reference lifts its auth rate limit, so by default the
+        run does not pace its auth calls (``auth_rate_limit=None``: the env's own setting)."""
+        with pytest.MonkeyPatch.context() as patch:
+            if auth_rate_limit is None:
+                patch.delenv("DEPLOYCHECK_AUTH_RATE_LIMIT", raising=False)
+            else:
+                patch.setenv("DEPLOYCHECK_AUTH_RATE_LIMIT", auth_rate_limit)
+            return self.pytester.runpytest("-p", "no:cacheprovider", *args)
 
-    def run_against(self, reference: Reference, *args: str) -> pytest.RunResult:
-        return self.run("--base-url", reference.url, "--expect-version", __version__, *args)
+    def run_against(
+        self, reference: Reference, *args: str, auth_rate_limit: str | None = "off"
+    ) -> pytest.RunResult:
+        return self.run(
+            "--base-url",
+            reference.url,
+            "--expect-version",
+            __version__,
+            *args,
+            auth_rate_limit=auth_rate_limit,
+        )
 
 
 _PYTEST_FRAME = re.compile(r"pytest_deploycheck/[\w/]+\.py:\d+: |^E   .*Traceback", re.MULTILINE)

@@ -65,7 +65,9 @@ def test_unknown_embedded_fault_is_a_clear_error(suite_project: SuiteProject) ->
     # A usage error at start (exit 4), not a deployment that "exited during startup".
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*env 'local', key 'embedded.faults'*unknown fault 'helth-503' (did you mean 'health-503'?)*"]
+        [
+            "*env 'local', key 'embedded.faults'*unknown fault 'helth-503' (did you mean 'health-503'?)*"
+        ]
     )
     assert "exited during startup" not in result.stdout.str()
 

@@ -242,22 +242,57 @@ def test_one_login_for_all_xdist_workers(pytester: pytest.Pytester) -> None:
         assert deployment.rows("SELECT COUNT(*) FROM users") == [(0,)]
 
 
-def test_rate_limited_run_waits_once_and_passes(pytester: pytest.Pytester) -> None:
-    with running_reference(auth_rate_limit=5, auth_rate_window_s=2) as deployment:
-        project = SuiteProject(pytester)
-        result = project.run_against(deployment, *SUITES)
-        result.assert_outcomes(passed=21, skipped=1)
+@pytest.fixture(scope="module")
+def real_service_limit() -> Iterator[Reference]:
+    """The real service's auth limit, scaled down: 5 calls per 4 s window shared by register,
+    login and refresh, and Retry-After rounded down."""
+    with running_reference(
+        auth_rate_limit=5, auth_rate_window_s=4, retry_after_rounding="down"
+    ) as deployment:
+        yield deployment
 
 
-def test_rate_limit_beyond_the_budget_is_reported_plainly(pytester: pytest.Pytester) -> None:
+def test_full_run_within_a_shared_rounded_down_limit_meets_no_429(
+    pytester: pytest.Pytester, real_service_limit: Reference
+) -> None:
+    project = SuiteProject(pytester)
+    before = real_service_limit.metric("http_requests_total", status="429")
+    result = project.run_against(real_service_limit, *SUITES, auth_rate_limit="5/4s")
+    result.assert_outcomes(passed=21, skipped=1)
+    # Paced, not refused: the run never met the limit.
+    assert real_service_limit.metric("http_requests_total", status="429") == before
+    result.stdout.fnmatch_lines(
+        [
+            "deploycheck: 7 auth calls planned within the target's limit of 5/4s: expected wait about 4 s"
+        ]
+    )
+
+
+def test_a_429_is_retried_after_retry_after_rounded_up(
+    pytester: pytest.Pytester, real_service_limit: Reference
+) -> None:
+    """The budget is not known (assumed unlimited): every 429 waits the window out, with a
+    margin, so a rounded-down Retry-After never makes the retry arrive early."""
+    project = SuiteProject(pytester)
+    before = real_service_limit.metric("http_requests_total", status="429")
+    result = project.run_against(real_service_limit, *SUITES, auth_rate_limit="off")
+    result.assert_outcomes(passed=21, skipped=1)
+    refused = real_service_limit.metric("http_requests_total", status="429") - before
+    assert 1 <= refused <= 2, refused  # met once per window, never twice for one call
+
+
+def test_rate_limit_beyond_the_allowed_wait_is_reported_plainly(
+    pytester: pytest.Pytester,
+) -> None:
     with running_reference(auth_rate_limit=5, auth_rate_window_s=60) as deployment:
         project = SuiteProject(pytester)
         project.config(f'[envs.tight]\nbase_url = "{deployment.url}"\nauth.rate_limit_wait_s = 5\n')
-        result = project.run("--env", "tight", *SUITES, "-rfE")
+        result = project.run("--env", "tight", *SUITES, "-rfE", auth_rate_limit=None)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "*-> 429 Too Many Requests: the auth rate limit refused the call (Retry-After: * s; this run already waited 0 s, and waits at most auth.rate_limit_wait_s=5 s, once)*"
+            "*waiting * s for the auth rate limit (5/60s) before POST /auth/* would take this run's "
+            "auth waits past auth.rate_limit_wait_s=5 s*"
         ]
     )
 

@@ -70,7 +70,9 @@ def test_healthy_run_passes_the_seeds_criteria(tmp_path: Path) -> None:
     assert all(v["ok"] for v in verdict["verdicts"]) and verdict["requests"] > 10
     assert "deploycheck: PASSED: 2 of 2 criteria hold" in completed.stderr
     # The table, one "deploycheck:" line per row (the pytest route forwards exactly those).
-    assert re.search(r"deploycheck:\s+all\s+p95 < 2000ms\s+\S+ ms\s+< 2,000 ms\s+pass", completed.stderr)
+    assert re.search(
+        r"deploycheck:\s+all\s+p95 < 2000ms\s+\S+ ms\s+< 2,000 ms\s+pass", completed.stderr
+    )
 
 
 def test_latency_fault_breaks_p95_and_the_exit_code(tmp_path: Path) -> None:

@@ -1,16 +1,16 @@
 """Signing up and in as the run's users, within the target's auth rate limit.
 
 The real Anki service allows 5 calls a minute per client IP on register,
-login and refresh, failed ones included. Every rate-limited call goes through
-:class:`AuthApi`, which on a 429 waits ``Retry-After`` once per run if that
-fits ``auth.rate_limit_wait_s``, and otherwise says plainly what happened.
+login and refresh together, failed ones included. Every rate-limited call goes
+through :class:`AuthApi`, which spends the run's :class:`AuthBudget`: paced to
+stay within ``auth.rate_limit``, and after a 429 retried once the window has
+surely reopened, within ``auth.rate_limit_wait_s`` in all.
 """
 
 from __future__ import annotations
 
 import email.utils
 import secrets
-import threading
 import time
 from typing import Any
 
@@ -19,6 +19,7 @@ import httpx
 from pytest_deploycheck.checks.expect import describe, excerpt, expect_status, json_body, json_field
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed, ConfigError
+from pytest_deploycheck.run.auth_budget import AuthBudget
 from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunUser
@@ -26,54 +27,32 @@ from pytest_deploycheck.run.store import RunUser
 DISPLAY_NAME = "pytest-deploycheck smoke user"
 
 
-class RateLimitBudget:
-    """One wait for ``Retry-After`` per run (per process); the rest is reported."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.waited_s = 0.0
-        self.calls = 0
-
-    @classmethod
-    def for_env(cls, env: TargetEnv) -> RateLimitBudget:
-        return cls()
-
-    def take_wait(self, seconds: float, allowed: float) -> bool:
-        with self._lock:
-            if self.waited_s > 0 or seconds > allowed:
-                return False
-            self.waited_s = seconds
-            return True
-
-
 class AuthApi:
     """The target's auth endpoints, for checks and for provisioning users."""
 
-    def __init__(self, client: DeployClient, env: TargetEnv, budget: RateLimitBudget) -> None:
+    def __init__(self, client: DeployClient, env: TargetEnv, budget: AuthBudget) -> None:
         self.client = client
         self.env = env
         self.budget = budget
 
     def limited(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """A call that spends the auth rate limit; on 429 wait once for Retry-After."""
-        self.budget.calls += 1
-        response = self.client.request(method, path, **kwargs)
-        if response.status_code != 429:
-            return response
-        wait = retry_after_seconds(response)
-        allowed = self.env.auth.rate_limit_wait_s
-        if wait is not None and self.budget.take_wait(wait, allowed):
-            time.sleep(wait)
+        """A call that spends the auth rate limit: paced to fit it, retried after a 429."""
+        what = f"{method} {path}"
+        while True:
+            self.budget.spend(what)
             response = self.client.request(method, path, **kwargs)
             if response.status_code != 429:
                 return response
-        raise CheckFailed(
-            f"{describe(response)}: the auth rate limit refused the call "
-            f"(Retry-After: {wait if wait is not None else 'not given'} s; this run already waited "
-            f"{self.budget.waited_s:.0f} s, and waits at most auth.rate_limit_wait_s={allowed:.0f} s, once). "
-            f"This process made {self.budget.calls} rate-limited auth calls; see the README, "
-            "'Auth calls a run spends'"
-        )
+            wait = retry_after_seconds(response)
+            if not self.budget.refused(wait, what):
+                raise CheckFailed(
+                    f"{describe(response)}: the auth rate limit refused the call (Retry-After: "
+                    f"{'not given' if wait is None else f'{wait:g} s'}; auth.rate_limit = "
+                    f"{self.env.auth.rate_limit!r}, this run made {self.budget.calls} auth calls and "
+                    f"waited {self.budget.waited_s:.0f} s of at most auth.rate_limit_wait_s="
+                    f"{self.env.auth.rate_limit_wait_s:g} s). Another client on this IP may share "
+                    "the budget; see the README, 'Auth calls a run spends'"
+                )
 
     def register(self, email: str, password: str, handle: str) -> httpx.Response:
         if self.env.auth.register_style == "full_name":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,17 +95,20 @@ def wait_for_job(
     job_id: str,
     deadline_s: float,
     first_status: str | None = None,
+    stopping: threading.Event | None = None,
 ) -> JobRun:
-    """Poll the job with backoff until it ends or the deadline passes; fail with what was seen.
+    """Poll the job until it ends or the deadline passes; fail with what was seen.
 
-    ``first_status`` is the state the upload answered with (the start of the history).
+    The wait between polls grows with the time already waited (5 % of it,
+    within ``poll_initial_s`` .. ``poll_max_s``), so a job is seen finished at
+    most that much after it finished: a 1 s job by 1.1 s, a 5 min job within 5 s. ``first_status`` is the state the upload answered with;
+    ``stopping`` ends the wait early (the run is ending).
     """
     journey = env.journey
     run = JobRun(job_id=job_id, job={})
     if first_status:
         run.transitions.append(Transition(0.0, first_status))
     start = time.monotonic()
-    interval = journey.poll_initial_s
     path = env.paths.job.format(job_id=job_id)
     while True:
         response = client.get(path, headers=user.headers)
@@ -138,8 +142,11 @@ def wait_for_job(
                 + f" after {run.waited_s:.1f} s (deadline {deadline_s:g} s: journey.job_deadline_s or "
                 f"--job-deadline): {hint} States seen: {run.history}"
             )
-        time.sleep(min(interval, remaining))
-        interval = min(interval * 1.5, journey.poll_max_s)
+        interval = min(max(run.waited_s * 0.05, journey.poll_initial_s), journey.poll_max_s)
+        if stopping is not None and stopping.wait(min(interval, remaining)):
+            raise CheckFailed(f"stopped following job {job_id}: the run is ending")
+        if stopping is None:
+            time.sleep(min(interval, remaining))
 
 
 def deck_id_of(run: JobRun, env: TargetEnv) -> str:

@@ -149,7 +149,9 @@ def resolve_env(
     elif name in config.envs:
         env = _build_env(config, name, environ, strict_vars=True)
     elif name == BUILTIN_LOCAL_ENV:
-        env = _validate_env(config, name, {"base_url": EMBEDDED}, frozenset())
+        # A smoke run spends 7 auth calls; the demo allows 10 a minute so it never waits.
+        builtin = {"base_url": EMBEDDED, "embedded": {"settings": {"auth_rate_limit": 10}}}
+        env = _validate_env(config, name, builtin, frozenset())
     else:
         raise ConfigError(
             f"unknown env {name!r}{_did_you_mean(name, config.env_names())}; "
@@ -174,6 +176,13 @@ def _validate_env(
 ) -> TargetEnv:
     try:
         env = TargetEnv.model_validate({**raw, "name": name})
+        if env.is_embedded and "rate_limit" not in env.auth.model_fields_set:
+            # The plugin starts this deployment: its auth budget is known, not assumed.
+            settings = env.embedded.settings
+            calls = int(settings.get("auth_rate_limit", 5))  # type: ignore[arg-type]
+            window = float(settings.get("auth_rate_window_s", 60))  # type: ignore[arg-type]
+            budget = f"{calls}/{window:g}s" if calls > 0 else "off"
+            env = env.with_overrides(auth={**env.auth.model_dump(), "rate_limit": budget})
     except ValidationError as exc:
         raise ConfigError(_format_validation_error(exc, config.label, name)) from None
     env._secrets = secrets

@@ -11,6 +11,7 @@ embedded deployment, load criteria and the load profile.
     DEPLOYCHECK_ENV              --env
     DEPLOYCHECK_CONFIG           --deploycheck-config
     DEPLOYCHECK_EXPECT_VERSION   --expect-version
+    DEPLOYCHECK_AUTH_RATE_LIMIT  --auth-rate-limit (the env's auth.rate_limit)
     DEPLOYCHECK_FAULTS           added to the env's embedded.faults
 """
 
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from pydantic import ValidationError
+
 from pytest_deploycheck.config.loader import ConfigFile, find_config, load_config, resolve_env
 from pytest_deploycheck.config.schema import TargetEnv
 from pytest_deploycheck.errors import ConfigError
@@ -32,6 +35,7 @@ ENV_VAR = "DEPLOYCHECK_ENV"
 CONFIG_VAR = "DEPLOYCHECK_CONFIG"
 EXPECT_VERSION_VAR = "DEPLOYCHECK_EXPECT_VERSION"
 FAULTS_VAR = "DEPLOYCHECK_FAULTS"
+AUTH_RATE_LIMIT_VAR = "DEPLOYCHECK_AUTH_RATE_LIMIT"
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class Requested:
     allow_destructive: bool = False
     job_deadline_s: float | None = None
     load_profile: str | None = None
+    auth_rate_limit: str | None = None
     flags: Mapping[str, str] = field(
         default_factory=lambda: {
             "env": "--env",
@@ -68,6 +73,7 @@ class Requested:
             "allow_destructive": "--allow-destructive",
             "job_deadline_s": "--job-deadline",
             "load_profile": "--load-profile",
+            "auth_rate_limit": "--auth-rate-limit",
         }
     )
 
@@ -134,6 +140,16 @@ def resolve(
                 update={"faults": (*env.embedded.faults, *extra_faults)}
             )
             env = env.with_overrides(embedded=embedded.model_dump())
+        rate_limit = requested.auth_rate_limit or environ.get(AUTH_RATE_LIMIT_VAR)
+        if rate_limit:
+            try:
+                env = env.with_overrides(auth={**env.auth.model_dump(), "rate_limit": rate_limit})
+            except ValidationError as exc:
+                where = (
+                    flags["auth_rate_limit"] if requested.auth_rate_limit else AUTH_RATE_LIMIT_VAR
+                )
+                message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                raise ConfigError(f"{where}: {message}") from None
         validate_selected(env, requested.load_profile, flags)
 
     if env is None:

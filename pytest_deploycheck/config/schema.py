@@ -6,6 +6,7 @@ the key (see :mod:`.loader` for how errors are worded).
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -18,6 +19,24 @@ BUILTIN_LOCAL_ENV = "local"
 # Values from ${VAR} are secrets and are redacted everywhere, except in these
 # keys: a redacted base URL or expected version would make every message useless.
 PUBLIC_KEYS = frozenset({"base_url", "api_prefix", "expected_version"})
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)?\s*(s|m|min|h)?\s*$")
+
+
+def parse_rate_limit(text: str) -> tuple[int, float]:
+    """``"5/60s"`` -> ``(5, 60.0)``; ``"10/1m"`` -> ``(10, 60.0)``; ``"off"`` -> ``(0, 0.0)``."""
+    if text.strip().lower() in ("off", "none", "0"):
+        return 0, 0.0
+    found = _RATE.match(text)
+    if not found or not found.group(3) and not found.group(2):
+        raise ValueError(f"must be like '5/60s', '10/1m' or 'off', got {text!r}")
+    calls = int(found.group(1))
+    amount = float(found.group(2) or 1)
+    seconds = amount * {"s": 1, "m": 60, "min": 60, "h": 3600}[found.group(3) or "s"]
+    if calls <= 0 or seconds <= 0:
+        raise ValueError(f"must allow at least one call in a window longer than 0, got {text!r}")
+    return calls, seconds
 
 
 class _Model(BaseModel):
@@ -69,8 +88,22 @@ class AuthSettings(_Model):
     # After logout the access token should stop working: "warn" reports it as a
     # recommendation, "require" fails the check, "ignore" skips it.
     logout_revokes_token: Literal["warn", "require", "ignore"] = "warn"
-    # Longest Retry-After the run waits (once) when the auth rate limit answers 429.
-    rate_limit_wait_s: float = Field(65.0, ge=0)
+    # The target's limit on register + login + refresh together, per client IP: "5/60s"
+    # (the Anki Compendium's), "10/1m", or "off". The run paces its calls to stay within it.
+    rate_limit: str = "5/60s"
+    # The longest the run waits in all for the auth rate limit (pacing and Retry-After).
+    rate_limit_wait_s: float = Field(130.0, ge=0)
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value
+
+    @property
+    def rate_limit_parsed(self) -> tuple[int, float]:
+        """(calls, window in seconds); (0, 0) when there is no limit."""
+        return parse_rate_limit(self.rate_limit)
 
 
 class Paths(_Model):
@@ -98,7 +131,7 @@ class JourneySettings(_Model):
     """Upload -> job -> deck: deadlines, thresholds and the payload shapes."""
 
     job_deadline_s: float = Field(300.0, gt=0)  # the seeds: pipeline completion < 5 minutes
-    poll_initial_s: float = Field(0.2, gt=0)
+    poll_initial_s: float = Field(0.1, gt=0)
     poll_max_s: float = Field(5.0, gt=0)
     min_notes: int = Field(1, ge=0)
     sample_pdf: str | None = None  # a file to upload instead of the generated one

@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from pytest_deploycheck.checks import journey
-from pytest_deploycheck.checks.accounts import AuthApi, provision
+from pytest_deploycheck.checks.accounts import AuthApi
 from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg
-from pytest_deploycheck.checks.sample_pdf import make_pdf
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.errors import ConfigError
 from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.context import DeployContext
+from pytest_deploycheck.run.journey_ahead import sample_pdf_for
 from pytest_deploycheck.run.store import RunUser
 
 CONTEXT = pytest.StashKey[DeployContext]()
@@ -73,7 +71,7 @@ def base_url(deploy_env: TargetEnv) -> str:
 def http(request: pytest.FixtureRequest, deploy_env: TargetEnv) -> Iterator[DeployClient]:
     """An httpx client for the target's API (base URL + api_prefix), with timeouts and a redacted record."""
     context = deploy_context(request.config)
-    request.node.stash[EXCHANGES_FROM] = len(context.exchanges)
+    request.node.stash.setdefault(EXCHANGES_FROM, len(context.exchanges))
     with context.client() as client:
         yield client
 
@@ -89,19 +87,7 @@ def _deploycheck_session_client(
 @pytest.fixture
 def auth_api(request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv) -> AuthApi:
     """The target's auth endpoints; rate-limited calls wait for Retry-After once per run."""
-    return AuthApi(http, deploy_env, deploy_context(request.config).rate_limit_budget)
-
-
-def _run_user(
-    request: pytest.FixtureRequest, label: str, client: DeployClient, env: TargetEnv
-) -> RunUser:
-    context = deploy_context(request.config)
-    api = AuthApi(client, env, context.rate_limit_budget)
-    user = context.store.user(
-        label, lambda: provision(api, label, context.run_id, context.redactor)
-    )
-    context.redactor.add(user.access_token, user.refresh_token)
-    return user
+    return AuthApi(http, deploy_env, deploy_context(request.config).auth_budget)
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +95,7 @@ def smoke_user(
     request: pytest.FixtureRequest, _deploycheck_session_client: DeployClient, deploy_env: TargetEnv
 ) -> RunUser:
     """The run's signed-in user: a throwaway one (deleted at the end) or, on production, the smoke account."""
-    return _run_user(request, "smoke", _deploycheck_session_client, deploy_env)
+    return deploy_context(request.config).run_user("smoke", _deploycheck_session_client)
 
 
 @pytest.fixture(scope="session")
@@ -125,59 +111,29 @@ def other_user(
             f"env {deploy_env.name!r} registers no throwaway users and has no second account "
             "(auth.second_email / auth.second_password)"
         )
-    return _run_user(request, "other", _deploycheck_session_client, deploy_env)
+    return deploy_context(request.config).run_user("other", _deploycheck_session_client)
 
 
 @pytest.fixture(scope="session")
-def sample_pdf(deploy_env: TargetEnv) -> bytes:
+def sample_pdf(request: pytest.FixtureRequest, deploy_env: TargetEnv) -> bytes:
     """A small valid PDF with real sentences (or the env's journey.sample_pdf file)."""
-    configured = deploy_env.journey.sample_pdf
-    if configured:
-        path = Path(configured)
-        if not path.is_file():
-            raise ConfigError(
-                f"env {deploy_env.name!r}, key 'journey.sample_pdf': no file at {configured!r}"
-            )
-        return path.read_bytes()
-    return make_pdf()
+    return sample_pdf_for(deploy_context(request.config))
 
 
 @pytest.fixture(scope="session")
 def uploaded_job(
-    request: pytest.FixtureRequest,
-    _deploycheck_session_client: DeployClient,
-    deploy_env: TargetEnv,
-    smoke_user: RunUser,
-    sample_pdf: bytes,
+    request: pytest.FixtureRequest, deploy_env: TargetEnv, smoke_user: RunUser
 ) -> journey.UploadedJob:
-    """The sample PDF uploaded as the smoke user (deleted at the end of the run)."""
-    uploaded = journey.upload(_deploycheck_session_client, deploy_env, smoke_user, sample_pdf)
-    deploy_context(request.config).store.record("smoke", "job", uploaded.job_id)
-    return uploaded
+    """The sample PDF uploaded as the smoke user (uploaded ahead, at the start of the run; deleted at the end)."""
+    return deploy_context(request.config).journey_ahead.uploaded()
 
 
 @pytest.fixture(scope="session")
 def finished_job(
-    request: pytest.FixtureRequest,
-    _deploycheck_session_client: DeployClient,
-    deploy_env: TargetEnv,
-    smoke_user: RunUser,
-    uploaded_job: journey.UploadedJob,
+    request: pytest.FixtureRequest, uploaded_job: journey.UploadedJob
 ) -> journey.JobRun:
     """The uploaded job followed to a finished state within the deadline, with the states seen."""
-    context = deploy_context(request.config)
-    run = journey.wait_for_job(
-        _deploycheck_session_client,
-        deploy_env,
-        smoke_user,
-        uploaded_job.job_id,
-        context.job_deadline_s,
-        first_status=str(uploaded_job.body.get(deploy_env.journey.status_field, "")) or None,
-    )
-    deck_id = run.job.get(deploy_env.journey.deck_id_field)
-    if deck_id:
-        context.store.record("smoke", "deck", str(deck_id))
-    return run
+    return deploy_context(request.config).journey_ahead.finished()
 
 
 @pytest.fixture(scope="session")

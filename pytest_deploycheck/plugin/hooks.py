@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pytest_deploycheck.config import ConfigError, Requested, resolve
+from pytest_deploycheck.config import ConfigError, Requested, TargetEnv, resolve
 from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
 from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fixtures by name here)
     CONTEXT,
@@ -102,6 +102,15 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         help="how long a job may take to finish (overrides the env's journey.job_deadline_s)",
     )
     group.addoption(
+        "--auth-rate-limit",
+        dest="deploycheck_auth_rate_limit",
+        metavar="CALLS/WINDOW",
+        default=None,
+        help="the target's limit on register + login + refresh together, e.g. 5/60s or off "
+        "(also DEPLOYCHECK_AUTH_RATE_LIMIT; overrides the env's auth.rate_limit); "
+        "the run paces its auth calls to stay within it",
+    )
+    group.addoption(
         "--check-rate-limit",
         action="store_true",
         dest="deploycheck_check_rate_limit",
@@ -126,6 +135,14 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         raise pytest.UsageError(f"deploycheck: {exc}") from None
     config.stash[CONTEXT] = context
+    if not context.is_worker:
+
+        def show_progress(line: str) -> None:
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(context.redactor.text(line), yellow=True)
+
+        context.on_wait = show_progress
     config.pluginmanager.register(RunReporting(), RunReporting.NAME)
     if config.pluginmanager.has_plugin("base_url"):
         from pytest_deploycheck.plugin import base_url_override
@@ -144,6 +161,7 @@ def _build_context(config: pytest.Config) -> DeployContext:
             allow_destructive=option("deploycheck_allow_destructive"),
             job_deadline_s=option("deploycheck_job_deadline"),
             load_profile=option("deploycheck_load_profile", None),
+            auth_rate_limit=option("deploycheck_auth_rate_limit"),
         ),
         rootdir=Path(config.rootpath),
     )
@@ -212,17 +230,84 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+# The order that lets the run wait on the target, not on itself: checks that spend the
+# auth rate limit (and may have to wait for its window) run while the journey's job
+# processes in the background; checks that wait for the job run last.
+_SPENDS_AUTH = frozenset({"auth_api", "refreshed_token"})
+_WAITS_FOR_JOB = frozenset({"finished_job", "deck", "deck_report"})
+
+
+def _run_order(item: pytest.Item) -> int:
+    names = set(getattr(item, "fixturenames", ()))
+    return 2 if names & _WAITS_FOR_JOB else 1 if names & _SPENDS_AUTH else 0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     context: DeployContext | None = config.stash.get(CONTEXT, None)
     if context is None:
         return
     allowed, why = context.destructive_allowed
-    if allowed:
-        return
-    skip = pytest.mark.skip(reason=f"destructive: {why}")
-    for item in items:
-        if item.get_closest_marker("destructive"):
-            item.add_marker(skip)
+    if not allowed:
+        skip = pytest.mark.skip(reason=f"destructive: {why}")
+        for item in items:
+            if item.get_closest_marker("destructive"):
+                item.add_marker(skip)
+    items.sort(key=_run_order)
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    """Say up front what the auth rate limit will cost this run."""
+    context: DeployContext | None = config.stash.get(CONTEXT, None)
+    if context is None or context.env is None or context.is_worker:
+        return []
+    calls = planned_auth_calls(context.env, items)
+    limit, window = context.env.auth.rate_limit_parsed
+    if not calls:
+        return []
+    if not limit:
+        return [f"deploycheck: {calls} auth calls planned (auth.rate_limit = 'off')"]
+    windows = max(0, -(-(calls - limit) // limit))
+    wait = f"expected wait about {windows * window:.0f} s" if windows else "no wait expected"
+    return [
+        f"deploycheck: {calls} auth calls planned within the target's limit of "
+        f"{limit}/{window:g}s: {wait}"
+    ]
+
+
+def planned_auth_calls(env: TargetEnv, items: list[pytest.Item]) -> int:
+    """Register, login and refresh calls the selected checks will spend."""
+    runnable = [item for item in items if not item.get_closest_marker("skip")]
+    needs: dict[str, int] = {}
+    for item in runnable:
+        for name in getattr(item, "fixturenames", ()):
+            needs[name] = needs.get(name, 0) + 1
+    throwaway = not env.production and env.auth.mode == "throwaway"
+    sign_in = 2 if throwaway else 1
+    calls = sign_in if "smoke_user" in needs else 0
+    if "other_user" in needs and (throwaway or env.auth.second_email):
+        calls += sign_in
+    calls += needs.get("auth_api", 0) + (1 if "refreshed_token" in needs else 0)
+    return calls
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Any:
+    """Start the journey's upload ahead when a selected, runnable check needs its job."""
+    context: DeployContext | None = session.config.stash.get(CONTEXT, None)
+    if context is not None and context.env is not None and not session.config.option.collectonly:
+        runnable = [item for item in session.items if not item.get_closest_marker("skip")]
+        needs = frozenset(name for item in runnable for name in getattr(item, "fixturenames", ()))
+        if "uploaded_job" in needs:
+            context.journey_ahead.start(needs)
+    return (yield)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Where this check's exchanges begin: a failing fixture's exchanges explain its error."""
+    context: DeployContext | None = item.config.stash.get(CONTEXT, None)
+    if context is not None:
+        item.stash[EXCHANGES_FROM] = len(context.exchanges)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -258,7 +343,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     context: DeployContext | None = session.config.stash.get(CONTEXT, None)
-    if context is None or context.is_worker:
+    if context is None:
+        return
+    context.stop_background()
+    if context.is_worker:
         return
     try:
         context.notes.extend(context.cleanup())

@@ -39,7 +39,9 @@ def create_app(settings: Settings, faults: FaultState, data_dir: Path) -> tuple[
         tokens=Tokens(
             settings.secret_key, settings.access_token_minutes, settings.refresh_token_days
         ),
-        limiter=RateLimiter(settings.auth_rate_limit, settings.auth_rate_window_s),
+        limiter=RateLimiter(
+            settings.auth_rate_limit, settings.auth_rate_window_s, settings.retry_after_rounding
+        ),
         signer=LinkSigner(settings.secret_key),
         worker=Worker(db, faults, settings, data_dir),
         data_dir=data_dir,

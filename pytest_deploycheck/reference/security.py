@@ -76,9 +76,10 @@ class Tokens:
 class RateLimiter:
     """A sliding window of calls per client IP."""
 
-    def __init__(self, limit: int, window_s: float) -> None:
+    def __init__(self, limit: int, window_s: float, rounding: str = "up") -> None:
         self.limit = limit
         self.window_s = window_s
+        self.round = math.ceil if rounding == "up" else math.floor
         self._calls: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
@@ -92,7 +93,10 @@ class RateLimiter:
             while calls and now - calls[0] >= self.window_s:
                 calls.popleft()
             if len(calls) >= self.limit:
-                return max(1, math.ceil(self.window_s - (now - calls[0])))
+                return max(
+                    0 if self.round is math.floor else 1,
+                    self.round(self.window_s - (now - calls[0])),
+                )
             calls.append(now)
             return None
 

@@ -25,6 +25,9 @@ class Settings(BaseModel):
     # Like the real service: 5 calls a minute per client IP on register/login/refresh.
     auth_rate_limit: int = Field(5, ge=0)
     auth_rate_window_s: float = Field(60.0, gt=0)
+    # "down" answers Retry-After rounded down, as the real service does (slowapi): a client
+    # that waits exactly that long arrives early and is refused again.
+    retry_after_rounding: Literal["up", "down"] = "up"
     trust_forwarded_for: bool = False
     max_upload_mb: int = Field(100, gt=0)
     cards_limit_month: int = Field(30, ge=0)

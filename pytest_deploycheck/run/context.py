@@ -9,17 +9,23 @@ that an unreachable target stops the run with one message.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
-from pytest_deploycheck.checks.accounts import RateLimitBudget
 from pytest_deploycheck.config import ConfigFile, Resolution, TargetEnv
 from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
+from pytest_deploycheck.run.auth_budget import AuthBudget
 from pytest_deploycheck.run.client import DeployClient, Exchange
 from pytest_deploycheck.run.redaction import Redactor
-from pytest_deploycheck.run.store import RunStore
+from pytest_deploycheck.run.store import RunStore, RunUser
+
+if TYPE_CHECKING:
+    from pytest_deploycheck.run.journey_ahead import JourneyAhead
 
 
 @dataclass
@@ -32,13 +38,48 @@ class DeployContext:
     is_worker: bool
     run_id: str = "local"
     check_rate_limit: bool = False
-    rate_limit_budget: RateLimitBudget = field(default_factory=RateLimitBudget)
     redactor: Redactor = field(default_factory=Redactor)
     target: TargetEnv | None = None  # the env with a concrete base_url, once reached
     failure: DeployCheckError | None = None  # why the target could not be reached
     notes: list[str] = field(default_factory=list)  # for the terminal summary
     exchanges: list[Exchange] = field(default_factory=list)  # every request of this process
     _embedded_target: TargetEnv | None = None
+    _reach_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _journey_ahead: JourneyAhead | None = None
+    _auth_budget: AuthBudget | None = None
+    on_wait: Callable[[str], None] | None = None  # progress of a long wait (terminal)
+
+    @property
+    def auth_budget(self) -> AuthBudget:
+        """The target's auth rate limit, shared by this run's processes."""
+        if self._auth_budget is None:
+            assert self.env is not None, "no env selected"
+            self._auth_budget = AuthBudget(self.env, self.state_dir, on_wait=self.on_wait)
+        return self._auth_budget
+
+    @property
+    def journey_ahead(self) -> JourneyAhead:
+        """The journey's upload and job, followed in the background (started on first use)."""
+        if self._journey_ahead is None:
+            from pytest_deploycheck.run.journey_ahead import JourneyAhead
+
+            self._journey_ahead = JourneyAhead(self)
+        return self._journey_ahead
+
+    def stop_background(self) -> None:
+        """Stop what runs in the background (the journey ahead) before cleanup."""
+        if self._journey_ahead is not None:
+            self._journey_ahead.stop()
+
+    def run_user(self, label: str, client: DeployClient) -> RunUser:
+        """This run's user ``label`` ("smoke", "other"), signed in once per run (xdist included)."""
+        from pytest_deploycheck.checks.accounts import AuthApi, provision
+
+        assert client.env is not None
+        api = AuthApi(client, client.env, self.auth_budget)
+        user = self.store.user(label, lambda: provision(api, label, self.run_id, self.redactor))
+        self.redactor.add(user.access_token, user.refresh_token)
+        return user
 
     @property
     def env(self) -> TargetEnv | None:
@@ -86,6 +127,12 @@ class DeployContext:
 
     def reach(self) -> TargetEnv:
         """The target, started (embedded) and probed; raises the same error every time it failed."""
+        if self.target is not None:
+            return self.target
+        with self._reach_lock:  # the journey ahead reaches from its own thread
+            return self._reach()
+
+    def _reach(self) -> TargetEnv:
         if self.target is not None:
             return self.target
         if self.failure is not None:

@@ -42,6 +42,7 @@ LOCUST_FLAGS = {
     "allow_destructive": "--allow-destructive",
     "job_deadline_s": "--job-deadline",
     "load_profile": "--load-profile",
+    "auth_rate_limit": "DEPLOYCHECK_AUTH_RATE_LIMIT",
 }
 
 

@@ -17,10 +17,11 @@ import gevent
 from gevent.lock import Semaphore
 from locust import FastHttpUser
 
-from pytest_deploycheck.checks.accounts import AuthApi, RateLimitBudget, cleanup, provision
+from pytest_deploycheck.checks.accounts import AuthApi, cleanup, provision
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.load.locust.state import LoadState
+from pytest_deploycheck.run.auth_budget import AuthBudget
 from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.store import RunUser
 
@@ -62,7 +63,7 @@ class LoadSession:
         with DeployClient(env) as client:
             try:
                 user = provision(
-                    AuthApi(client, env, RateLimitBudget.for_env(env)),
+                    AuthApi(client, env, AuthBudget(env)),
                     "smoke",
                     f"load{os.getpid()}",
                     client.redactor,
@@ -86,7 +87,7 @@ class LoadSession:
             ):
                 return
             with DeployClient(self.env) as client:
-                api = AuthApi(client, self.env, RateLimitBudget.for_env(self.env))
+                api = AuthApi(client, self.env, AuthBudget(self.env))
                 try:
                     response = api.refresh(self.user.refresh_token)
                     if response.status_code == 200:

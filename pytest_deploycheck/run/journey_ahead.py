@@ -1,0 +1,182 @@
+"""The journey started ahead: upload and follow the job while the other checks run.
+
+A smoke run's length is mostly the target's job processing time. Rather than
+wait for it when the journey's tests come up, the plugin uploads at the start
+of the run (when any selected test needs the job) and follows the job in a
+background thread; ``uploaded_job`` and ``finished_job`` then only collect the
+result, and a failure is raised in them, so it is reported on the journey's
+checks and nowhere else. The thread stops when the run ends, before cleanup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from pytest_deploycheck.checks import journey
+from pytest_deploycheck.checks.sample_pdf import make_pdf
+from pytest_deploycheck.config import TargetEnv
+from pytest_deploycheck.errors import ConfigError
+from pytest_deploycheck.run.client import DeployClient, Exchange
+
+if TYPE_CHECKING:
+    from pytest_deploycheck.run.context import DeployContext
+
+T = TypeVar("T")
+
+
+def sample_pdf_for(context: DeployContext) -> bytes:
+    """The env's ``journey.sample_pdf`` file, or a generated PDF with real sentences."""
+    env = context.env
+    assert env is not None
+    configured = env.journey.sample_pdf
+    if not configured:
+        return make_pdf()
+    path = Path(configured)
+    if not path.is_file():
+        raise ConfigError(f"env {env.name!r}, key 'journey.sample_pdf': no file at {configured!r}")
+    return path.read_bytes()
+
+
+def _import_anki() -> None:
+    with contextlib.suppress(ImportError):
+        import anki.collection  # noqa: F401
+
+
+class _Outcome:
+    """A value or the exception that replaced it, set once by the background thread."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: object = None
+        self.error: BaseException | None = None
+
+    def set(self, produce: Callable[[], object]) -> object:
+        try:
+            self.value = produce()
+            return self.value
+        except BaseException as exc:
+            self.error = exc
+            raise
+        finally:
+            self.done.set()
+
+
+class JourneyAhead:
+    """Uploads the sample PDF as the smoke user and follows the job, once per process."""
+
+    def __init__(self, context: DeployContext) -> None:
+        self.context = context
+        self.stopping = threading.Event()
+        self._uploaded = _Outcome()
+        self._finished = _Outcome()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.exchanges: list[Exchange] = []  # handed to the journey's checks when collected
+        self._needs: frozenset[str] = frozenset()
+
+    def start(self, needs: frozenset[str] = frozenset()) -> None:
+        """Start in the background (idempotent); ``needs``: the fixtures the selected checks use."""
+        with self._lock:
+            self._needs = needs
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="deploycheck-journey", daemon=True
+                )
+                self._thread.start()
+
+    def uploaded(self) -> journey.UploadedJob:
+        """The upload's answer, waiting for it (and starting it if nobody did)."""
+        return self._wait(self._uploaded, journey.UploadedJob)
+
+    def finished(self) -> journey.JobRun:
+        """The job followed to its end, waiting for it."""
+        return self._wait(self._finished, journey.JobRun)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop following the job (the run is ending) and wait for the thread."""
+        self.stopping.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _wait(self, outcome: _Outcome, kind: type[T]) -> T:
+        self.start()
+        outcome.done.wait()
+        self._hand_over_exchanges()
+        if outcome.error is not None:
+            raise outcome.error
+        assert isinstance(outcome.value, kind)
+        return outcome.value
+
+    def _hand_over_exchanges(self) -> None:
+        with self._lock:
+            self.context.exchanges.extend(self.exchanges)
+            self.exchanges.clear()
+
+    def _run(self) -> None:
+        context = self.context
+        try:
+            target = context.reach()
+            with DeployClient(target, context.redactor, on_exchange=self._record) as client:
+                user = context.run_user("smoke", client)
+                uploaded = self._uploaded.set(lambda: self._upload(client, user))
+                assert isinstance(uploaded, journey.UploadedJob)
+                self._while_the_job_runs(client)
+                self._finished.set(lambda: self._follow(client, user, uploaded))
+        except BaseException as exc:  # raised again in the fixtures that wait for it
+            for outcome in (self._uploaded, self._finished):
+                if not outcome.done.is_set():
+                    outcome.error = exc
+                    outcome.done.set()
+
+    def _while_the_job_runs(self, client: DeployClient) -> None:
+        """Work the journey's later checks will need, done now rather than after the job."""
+        if self._needs & {"deck_report"}:
+            # Anki's engine takes ~0.15 s to import: not on the critical path.
+            threading.Thread(target=_import_anki, name="deploycheck-anki", daemon=True).start()
+        if "other_user" in self._needs:
+            threading.Thread(
+                target=self._sign_in_other,
+                args=(client.env,),
+                name="deploycheck-other",
+                daemon=True,
+            ).start()
+
+    def _sign_in_other(self, target: TargetEnv) -> None:
+        try:
+            with DeployClient(target, self.context.redactor, on_exchange=self._record) as client:
+                self.context.run_user("other", client)
+        except Exception:  # noqa: S110  (other_user signs in again, and reports it, when used)
+            pass
+
+    def _record(self, exchange: Exchange) -> None:
+        with self._lock:
+            self.exchanges.append(exchange)
+
+    def _upload(self, client: DeployClient, user: journey.RunUser) -> journey.UploadedJob:
+        env = client.env
+        uploaded = journey.upload(client, env, user, sample_pdf_for(self.context))
+        self.context.store.record("smoke", "job", uploaded.job_id)
+        return uploaded
+
+    def _follow(
+        self, client: DeployClient, user: journey.RunUser, uploaded: journey.UploadedJob
+    ) -> journey.JobRun:
+        env = client.env
+        run = journey.wait_for_job(
+            client,
+            env,
+            user,
+            uploaded.job_id,
+            self.context.job_deadline_s,
+            first_status=str(uploaded.body.get(env.journey.status_field, "")) or None,
+            stopping=self.stopping,
+        )
+        deck_id = run.job.get(env.journey.deck_id_field)
+        if deck_id:
+            self.context.store.record("smoke", "deck", str(deck_id))
+        return run
