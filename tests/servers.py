@@ -1,4 +1,10 @@
-"""Misbehaving servers on 127.0.0.1 for bad-input tests: one that hangs, one that drops."""
+"""Misbehaving servers on 127.0.0.1 for bad-input tests.
+
+``hang``        accepts and never answers (also: a TLS handshake that never completes)
+``drop-first``  closes the first connection unanswered
+``trickle``     sends the headers, then one byte of the body every 0.5 s
+``big``         answers /health with a 50 MB JSON body
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ def free_port() -> int:
 
 @contextmanager
 def tcp_server(handler: str) -> Iterator[str]:
-    """``hang``: accept and never answer. ``drop-first``: close the first connection unanswered."""
+    """A server that misbehaves as ``handler`` says (see the module docstring)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -35,6 +41,9 @@ def tcp_server(handler: str) -> Iterator[str]:
             counts["connections"] += 1
             if handler == "hang":
                 held.append(conn)
+                continue
+            if handler in ("trickle", "big"):
+                threading.Thread(target=_misanswer, args=(conn, handler, stop), daemon=True).start()
                 continue
             if handler == "drop-first" and counts["connections"] == 1:
                 conn.recv(65536)
@@ -59,3 +68,31 @@ def tcp_server(handler: str) -> Iterator[str]:
         for conn in held:
             conn.close()
         listener.close()
+
+
+BIG_BODY_BYTES = 50_000_000
+
+
+def _misanswer(conn: socket.socket, handler: str, stop: threading.Event) -> None:
+    try:
+        conn.recv(65536)
+        if handler == "trickle":
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+            )
+            while not stop.wait(0.5):
+                conn.sendall(b" ")
+        else:
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                + f"Content-Length: {BIG_BODY_BYTES}\r\n\r\n".encode()
+            )
+            chunk = b" " * 65536
+            sent = 0
+            while sent < BIG_BODY_BYTES and not stop.is_set():
+                conn.sendall(chunk[: BIG_BODY_BYTES - sent])
+                sent += len(chunk)
+    except OSError:
+        pass  # the client stopped reading: that is the point
+    finally:
+        conn.close()

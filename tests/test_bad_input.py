@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.conftest import Faults, Reference, SuiteProject, assert_no_plugin_traceback
@@ -33,6 +35,58 @@ def test_hanging_target_times_out_with_a_clear_message(suite_project: SuiteProje
     result.stdout.fnmatch_lines(
         [
             "*could not reach GET */api/v1/health: connected, but no answer within 0.5 s (read timeout)*"
+        ]
+    )
+    assert_no_plugin_traceback(result)
+
+
+def test_trickling_answer_stops_at_the_total_deadline(suite_project: SuiteProject) -> None:
+    """Headers, then a byte every 0.5 s: the read timeout never trips, timeouts.total does."""
+    with tcp_server("trickle") as url:
+        suite_project.config(
+            f'[envs.drip]\nbase_url = "{url}"\ntimeouts = {{ read = 5, total = 2 }}\n'
+        )
+        started = time.monotonic()
+        result = suite_project.run("--env", "drip", "test_health.py")
+        took = time.monotonic() - started
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*could not reach GET */api/v1/health: the answer was too slow to arrive: * bytes of "
+            "its body in 2 s (timeouts.total, the limit for a whole exchange)*"
+        ]
+    )
+    assert "nothing listens" not in result.stdout.str()
+    assert took < 10, took  # not minutes: the deadline held (start-up included)
+    assert_no_plugin_traceback(result)
+
+
+def test_stalled_tls_handshake_is_named(suite_project: SuiteProject) -> None:
+    """TCP connects, the handshake never completes: say that, not "no TCP connection"."""
+    with tcp_server("hang") as url:
+        tls_url = url.replace("http://", "https://")
+        suite_project.config(
+            f'[envs.stall]\nbase_url = "{tls_url}"\ntimeouts = {{ connect = 1, total = 5 }}\n'
+        )
+        result = suite_project.run("--env", "stall", "test_health.py")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*could not reach GET https://*/api/v1/health: TCP connected, but the TLS handshake did not complete within 1*"
+        ]
+    )
+    assert "no TCP connection" not in result.stdout.str()
+
+
+def test_huge_body_is_not_read_past_the_cap(suite_project: SuiteProject) -> None:
+    with tcp_server("big") as url:
+        suite_project.config(f'[envs.big]\nbase_url = "{url}"\nlimits.max_body_bytes = 1000000\n')
+        result = suite_project.run("--env", "big", "test_health.py", "-k", "liveness")
+    result.assert_outcomes(errors=1)  # the reachability probe reads /health first
+    result.stdout.fnmatch_lines(
+        [
+            "*GET */api/v1/health: the answer's body passed 1,000,000 bytes, so reading stopped "
+            "there (limits.max_body_bytes*"
         ]
     )
     assert_no_plugin_traceback(result)

@@ -13,7 +13,7 @@ import httpx
 from pytest_deploycheck.checks.expect import describe, expect_status, json_body, json_field
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed
-from pytest_deploycheck.run.client import DeployClient
+from pytest_deploycheck.run.client import MAX_BODY, DeployClient
 from pytest_deploycheck.run.store import RunUser
 
 UPLOAD_NAME = "deploycheck-smoke.pdf"
@@ -164,8 +164,11 @@ def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -
     journey = env.journey
     deck_id = run.job.get(journey.deck_id_field)
     key = run.job_id if journey.download_by == "job" else deck_id_of(run, env)
+    deck_sized = {MAX_BODY: env.limits.max_deck_bytes}
     response = client.get(
-        env.paths.deck_download.format(deck_id=key, job_id=key), headers=user.headers
+        env.paths.deck_download.format(deck_id=key, job_id=key),
+        headers=user.headers,
+        extensions=deck_sized,
     )
     expect_status(response, 200, "asking for the deck's download")
     content_type = response.headers.get("content-type", "")
@@ -183,7 +186,7 @@ def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -
     link = urljoin(str(response.request.url), link)
     # The link is presigned; the API's bearer token must not travel to another host.
     headers = user.headers if same_origin(link, env.base_url) else {}
-    file_response = client.get(link, headers=headers)
+    file_response = client.get(link, headers=headers, extensions=deck_sized)
     expect_status(file_response, 200, "downloading the deck from its link")
     return DownloadedDeck(
         file_response.content,

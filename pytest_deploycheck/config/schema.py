@@ -44,10 +44,18 @@ class _Model(BaseModel):
 
 
 class Timeouts(_Model):
-    """Seconds; every request the plugin sends has both."""
+    """Seconds; every request the plugin sends has all three."""
 
-    connect: float = Field(5.0, gt=0, le=300)
-    read: float = Field(10.0, gt=0, le=600)
+    connect: float = Field(5.0, gt=0, le=300)  # TCP connect, and the TLS handshake
+    read: float = Field(10.0, gt=0, le=600)  # each wait for bytes
+    total: float = Field(60.0, gt=0, le=3600)  # the whole exchange, however it trickles
+
+
+class Limits(_Model):
+    """Bytes of an answer's body the run reads before it stops and fails the check."""
+
+    max_body_bytes: int = Field(10_000_000, gt=0)  # any answer (JSON answers are small)
+    max_deck_bytes: int = Field(200_000_000, gt=0)  # a downloaded deck
 
 
 class LatencyBudgets(_Model):
@@ -244,6 +252,7 @@ class TargetEnv(_Model):
     retries: int = Field(2, ge=0, le=5)
     headers: dict[str, str] = Field(default_factory=dict)
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    limits: Limits = Field(default_factory=Limits)
     latency_ms: LatencyBudgets = Field(default_factory=LatencyBudgets)
     health: HealthSettings = Field(default_factory=HealthSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

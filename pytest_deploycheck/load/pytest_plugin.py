@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_deploycheck.plugin.option_types import non_negative_int, positive_seconds
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("deploycheck-load", "load profiles (pytest-deploycheck, -m load)")
@@ -22,7 +24,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--load-processes",
         dest="deploycheck_load_processes",
-        type=_non_negative_int,
+        type=non_negative_int("--load-processes"),
         default=0,
         metavar="N",
         help="run Locust as a master with N local worker processes (default: one process)",
@@ -37,28 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--load-timeout",
         dest="deploycheck_load_timeout",
-        type=_positive_float,
+        type=positive_seconds("--load-timeout"),
         default=3 * 3600,
         metavar="SECONDS",
         help="stop a load run that has not ended after this long (default: 3 hours)",
     )
-
-
-def _non_negative_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise pytest.UsageError(f"--load-processes takes a whole number, got {value!r}") from None
-    if number < 0:
-        raise pytest.UsageError(f"--load-processes must be 0 or more, got {value!r}")
-    return number
-
-
-def _positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise pytest.UsageError(f"--load-timeout takes seconds, got {value!r}") from None
-    if number <= 0:
-        raise pytest.UsageError(f"--load-timeout must be more than 0 seconds, got {value!r}")
-    return number

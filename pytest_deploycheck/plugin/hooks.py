@@ -39,6 +39,7 @@ from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fi
     smoke_user,
     uploaded_job,
 )
+from pytest_deploycheck.plugin.option_types import positive_seconds
 from pytest_deploycheck.plugin.reporting import UNREACHABLE, RunReporting, redact_report
 from pytest_deploycheck.run.context import DeployContext
 from pytest_deploycheck.run.redaction import Redactor
@@ -97,7 +98,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "--job-deadline",
         dest="deploycheck_job_deadline",
         metavar="SECONDS",
-        type=_positive_seconds,
+        type=positive_seconds("--job-deadline"),
         default=None,
         help="how long a job may take to finish (overrides the env's journey.job_deadline_s)",
     )
@@ -362,16 +363,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
     embedded.stop(context.state_dir)
     shutil.rmtree(context.state_dir, ignore_errors=True)
-
-
-def _positive_seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise pytest.UsageError(f"--job-deadline takes seconds, e.g. 120; got {value!r}") from None
-    if seconds <= 0:
-        raise pytest.UsageError(f"--job-deadline must be more than 0 seconds; got {value!r}")
-    return seconds
 
 
 def _base_url_plugin_active(pluginmanager: pytest.PytestPluginManager) -> bool:

@@ -27,8 +27,19 @@ from typing import Any
 import httpx
 
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.errors import TargetUnreachable
+from pytest_deploycheck.errors import CheckFailed, TargetUnreachable
+from pytest_deploycheck.run.deadline import Deadline
 from pytest_deploycheck.run.redaction import Redactor
+
+# Request extensions: the exchange's Deadline (for the retry transport), and a larger
+# body cap for one request (a deck download).
+DEADLINE = "deploycheck.deadline"
+MAX_BODY = "deploycheck.max_body_bytes"
+
+
+class BodyTooLarge(Exception):
+    pass
+
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _RETRY_BACKOFF_S = (0.1, 0.3, 0.6, 1.0, 1.5)
@@ -81,11 +92,14 @@ class RetryTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         attempt = 0
+        deadline: Deadline | None = request.extensions.get(DEADLINE)
         while True:
             try:
                 return self.inner.handle_request(request)
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 nothing_sent = isinstance(exc, httpx.ConnectError)
+                if deadline is not None and deadline.fired:
+                    raise  # our own deadline shut it down: no time left to retry
                 if attempt >= self.retries or not (
                     nothing_sent or request.method in IDEMPOTENT_METHODS
                 ):
@@ -127,21 +141,61 @@ class DeployClient(httpx.Client):
         )
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        """Send within ``timeouts.total`` and read at most ``limits.max_body_bytes`` of the body.
+
+        ``extensions={MAX_BODY: n}`` on a request raises its cap (a deck download).
+        """
         started_at = datetime.now(timezone.utc)
         start = time.perf_counter()
+        streamed = kwargs.pop("stream", False)
+        deadline = Deadline(self.env.timeouts.total)
+        request.extensions = {**request.extensions, "trace": deadline.trace, DEADLINE: deadline}
+        deadline.start()
         try:
-            response = super().send(request, **kwargs)
+            response = super().send(request, stream=True, **kwargs)
+            deadline.attach(response.extensions.get("network_stream"))
+            if not streamed:
+                self._read_body(request, response, deadline)
         except httpx.TransportError as exc:
             elapsed = (time.perf_counter() - start) * 1000
-            reason = describe_transport_error(exc, self.timeout)
+            if deadline.fired:
+                reason = deadline.describe()
+            else:
+                reason = describe_transport_error(exc, self.timeout, deadline.phase)
             self._record(request, None, started_at, elapsed, error=reason)
             raise unreachable(request.method, str(request.url), reason, self.redactor) from None
+        except BodyTooLarge as exc:
+            elapsed = (time.perf_counter() - start) * 1000
+            self._record(request, None, started_at, elapsed, error=str(exc))
+            shown = self.redactor.url(str(request.url))
+            raise CheckFailed(f"{request.method} {shown}: {exc}") from None
+        finally:
+            deadline.cancel()
         elapsed = (time.perf_counter() - start) * 1000
-        if "json" in response.headers.get("content-type", "") and not kwargs.get("stream"):
+        if "json" in response.headers.get("content-type", "") and not streamed:
             with contextlib.suppress(ValueError):
                 self.redactor.learn_from_json(response.json())
         self._record(request, response, started_at, elapsed)
         return response
+
+    def _read_body(
+        self, request: httpx.Request, response: httpx.Response, deadline: Deadline
+    ) -> None:
+        limit = int(request.extensions.get(MAX_BODY, self.env.limits.max_body_bytes))
+        chunks: list[bytes] = []
+        try:
+            for chunk in response.iter_bytes():
+                deadline.bytes_read += len(chunk)
+                if deadline.bytes_read > limit:
+                    raise BodyTooLarge(
+                        f"the answer's body passed {limit:,} bytes, so reading stopped there "
+                        f"(limits.max_body_bytes, limits.max_deck_bytes for decks)"
+                    )
+                chunks.append(chunk)
+        finally:
+            response.close()
+        # What httpx's own Response.read() does, with the cap applied on the way.
+        response._content = b"".join(chunks)
 
     def _record(
         self,
@@ -217,10 +271,17 @@ def unreachable(method: str, url: str, reason: str, redactor: Redactor) -> Targe
     )
 
 
-def describe_transport_error(exc: httpx.TransportError, timeout: httpx.Timeout) -> str:
+def describe_transport_error(
+    exc: httpx.TransportError, timeout: httpx.Timeout, phase: str = ""
+) -> str:
     """Say what went wrong on the wire and what to check, in one sentence."""
     text = str(exc) or type(exc).__name__
     lowered = text.lower()
+    if isinstance(exc, httpx.ConnectTimeout) and phase == "the TLS handshake":
+        return (
+            f"TCP connected, but the TLS handshake did not complete within {timeout.connect} s "
+            "(connect timeout); is the port serving TLS, and is the TLS terminator healthy?"
+        )
     if isinstance(exc, httpx.ConnectTimeout):
         return (
             f"no TCP connection within {timeout.connect} s (connect timeout); "
