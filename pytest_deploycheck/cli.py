@@ -1,4 +1,5 @@
-"""The ``deploycheck`` command: ``serve`` the reference deployment, list its ``faults``."""
+"""The ``deploycheck`` command: ``serve`` the reference deployment, list its ``faults``,
+``cleanup`` what an interrupted or killed run left on a target."""
 
 from __future__ import annotations
 
@@ -24,8 +25,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         server.add_arguments(serve_parser)
     commands.add_parser("faults", help="list the faults the reference deployment can inject")
+    cleanup_parser = commands.add_parser(
+        "cleanup",
+        help="delete what interrupted or killed runs left behind (recorded in .deploycheck/runs/)",
+    )
+    cleanup_parser.add_argument("--env", help="only runs against this env (default: all)")
+    cleanup_parser.add_argument(
+        "--deploycheck-config", dest="config", help="config file (default: as pytest finds it)"
+    )
     args = parser.parse_args(argv)
 
+    if args.command == "cleanup":
+        return _cleanup(args.env, args.config)
     if args.command == "faults":
         from pytest_deploycheck.reference.faults import FAULTS, PRESETS
 
@@ -44,6 +55,39 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     return server.serve(args)
+
+
+def _cleanup(env_name: str | None, config_path: str | None) -> int:
+    from pathlib import Path
+
+    from pytest_deploycheck.config import Requested, resolve
+    from pytest_deploycheck.errors import DeployCheckError
+    from pytest_deploycheck.run import leftovers
+    from pytest_deploycheck.run.redaction import Redactor
+
+    rootdir = Path.cwd()
+    found = leftovers.find(rootdir, env_name)
+    if not found:
+        print(
+            "deploycheck cleanup: no run left anything behind"
+            + (f" on env {env_name!r}" if env_name else "")
+        )
+        return 0
+    failed = False
+    for record in found:
+        try:
+            env = resolve(Requested(env=record.env, config_path=config_path), rootdir=rootdir).env
+            assert env is not None
+            redactor = Redactor(env.secrets)
+            lines = leftovers.remove(record, env)
+        except DeployCheckError as exc:
+            print(f"{record.path.name}: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        for line in lines:
+            print(redactor.text(line))
+        failed = failed or any("left behind" in line for line in lines)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

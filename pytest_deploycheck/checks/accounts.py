@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -96,8 +97,18 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
-def provision(api: AuthApi, label: str, run_id: str, redactor: Redactor) -> RunUser:
-    """Log in as the run's user ``label``: a throwaway one, or a configured account."""
+def provision(
+    api: AuthApi,
+    label: str,
+    run_id: str,
+    redactor: Redactor,
+    before_register: Callable[[str, str], None] | None = None,
+) -> RunUser:
+    """Log in as the run's user ``label``: a throwaway one, or a configured account.
+
+    ``before_register(email, password)`` is told of a throwaway user before it exists, so
+    a run killed right after can still be cleaned up (``deploycheck cleanup``).
+    """
     env = api.env
     auth = env.auth
     if auth.mode == "account" or env.production:
@@ -123,6 +134,8 @@ def provision(api: AuthApi, label: str, run_id: str, redactor: Redactor) -> RunU
     redactor.add(password)
     handle = f"deploycheck-{run_id}-{label}"[:50]
     email = f"deploycheck+{run_id}-{label}@{auth.email_domain}"
+    if before_register is not None:
+        before_register(email, password)
     response = api.register(email, password, handle)
     expect_status(response, (200, 201), f"registering the throwaway {label} user {email}")
     return _login(api, label, email, password, throwaway=True, register_status=response.status_code)

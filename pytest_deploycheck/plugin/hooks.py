@@ -10,7 +10,9 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fi
 from pytest_deploycheck.plugin.option_types import positive_seconds
 from pytest_deploycheck.plugin.reporting import UNREACHABLE, RunReporting, redact_report
 from pytest_deploycheck.run.context import DeployContext
+from pytest_deploycheck.run.leftovers import ledger_path
 from pytest_deploycheck.run.redaction import Redactor
 
 MARKERS = {
@@ -60,6 +63,7 @@ MARKERS = {
 _WORKER_STATE_DIR = "deploycheck_state_dir"
 _WORKER_OWNER_PID = "deploycheck_owner_pid"
 _WORKER_RUN_ID = "deploycheck_run_id"
+_WORKER_LEDGER = "deploycheck_ledger"
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -136,6 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         raise pytest.UsageError(f"deploycheck: {exc}") from None
     config.stash[CONTEXT] = context
+    _end_like_ctrl_c_on_sigterm(config)
     if not context.is_worker:
 
         def show_progress(line: str) -> None:
@@ -149,6 +154,24 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_deploycheck.plugin import base_url_override
 
         config.pluginmanager.register(base_url_override, "deploycheck-base-url")
+
+
+def _end_like_ctrl_c_on_sigterm(config: pytest.Config) -> None:
+    """CI stops a job with SIGTERM: end the run as Ctrl-C does (cleanup, summary, exit 2)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def interrupt(signum: int, frame: object) -> None:
+        # Once is enough: a second SIGTERM must not cut the cleanup short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt("SIGTERM: the run was cancelled")
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    signal.signal(signal.SIGTERM, interrupt)
+    config.add_cleanup(restore)
 
 
 def _build_context(config: pytest.Config) -> DeployContext:
@@ -175,19 +198,26 @@ def _build_context(config: pytest.Config) -> DeployContext:
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is not None:
         state_dir = workerinput.get(_WORKER_STATE_DIR)
+        ledger = workerinput.get(_WORKER_LEDGER)
         return DeployContext(
             state_dir=Path(state_dir) if state_dir else None,
             owner_pid=int(workerinput.get(_WORKER_OWNER_PID, os.getpid())),
             is_worker=True,
             run_id=str(workerinput.get(_WORKER_RUN_ID, "local")),
+            ledger=Path(ledger) if ledger else None,
             **common,
         )
     state_dir = Path(tempfile.mkdtemp(prefix="deploycheck-")) if env is not None else None
+    run_id = uuid.uuid4().hex[:10]
     return DeployContext(
         state_dir=state_dir,
         owner_pid=os.getpid(),
         is_worker=False,
-        run_id=uuid.uuid4().hex[:10],
+        run_id=run_id,
+        # An embedded deployment goes with the run: nothing of it can be left behind.
+        ledger=ledger_path(Path(config.rootpath), env.name, run_id)
+        if env is not None and not env.is_embedded
+        else None,
         **common,
     )
 
@@ -200,6 +230,7 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput[_WORKER_STATE_DIR] = str(context.state_dir)
         node.workerinput[_WORKER_OWNER_PID] = context.owner_pid
         node.workerinput[_WORKER_RUN_ID] = context.run_id
+        node.workerinput[_WORKER_LEDGER] = str(context.ledger) if context.ledger else None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

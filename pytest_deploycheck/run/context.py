@@ -37,6 +37,7 @@ class DeployContext:
     owner_pid: int
     is_worker: bool
     run_id: str = "local"
+    ledger: Path | None = None  # what the run created, kept until cleaned (not embedded envs)
     check_rate_limit: bool = False
     redactor: Redactor = field(default_factory=Redactor)
     target: TargetEnv | None = None  # the env with a concrete base_url, once reached
@@ -77,7 +78,18 @@ class DeployContext:
 
         assert client.env is not None
         api = AuthApi(client, client.env, self.auth_budget)
-        user = self.store.user(label, lambda: provision(api, label, self.run_id, self.redactor))
+        store = self.store
+
+        def sign_in() -> RunUser:
+            return provision(
+                api,
+                label,
+                self.run_id,
+                self.redactor,
+                before_register=lambda email, password: store.pending_user(label, email, password),
+            )
+
+        user = store.user(label, sign_in)
         self.redactor.add(user.access_token, user.refresh_token)
         return user
 
@@ -97,7 +109,9 @@ class DeployContext:
     @property
     def store(self) -> RunStore:
         assert self.state_dir is not None
-        return RunStore(self.state_dir)
+        env = self.env
+        identity = {"env": env.name, "base_url": env.base_url, "run_id": self.run_id} if env else {}
+        return RunStore(self.state_dir, self.ledger, identity)
 
     @property
     def job_deadline_s(self) -> float:
@@ -123,7 +137,16 @@ class DeployContext:
                 return []
             target = target.with_overrides(base_url=deployment.url)
         with DeployClient(target, self.redactor, on_exchange=self.exchanges.append) as client:
-            return cleanup(client, target, contents)
+            lines = cleanup(client, target, contents)
+        if self.ledger is not None:
+            if any(line.startswith("left behind") for line in lines):
+                lines.append(
+                    f"what was left behind is recorded in {self.ledger}; remove it with: "
+                    f"deploycheck cleanup --env {target.name}"
+                )
+            else:
+                self.ledger.unlink(missing_ok=True)
+        return lines
 
     def reach(self) -> TargetEnv:
         """The target, started (embedded) and probed; raises the same error every time it failed."""

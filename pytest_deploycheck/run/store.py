@@ -43,9 +43,27 @@ class RunUser:
 
 
 class RunStore:
-    def __init__(self, state_dir: Path) -> None:
+    """The run's shared state (tokens included) in its temporary state directory.
+
+    With a ``ledger`` path, every change is mirrored there without tokens: what the run
+    created and its throwaway users' credentials, so ``deploycheck cleanup`` can remove
+    what a killed run left behind. The ledger is deleted once cleanup leaves nothing.
+    """
+
+    def __init__(
+        self, state_dir: Path, ledger: Path | None = None, identity: dict[str, str] | None = None
+    ) -> None:
         self.path = state_dir / STORE_FILE
+        self.ledger = ledger
+        self.identity = identity or {}
         self._lock = FileLock(str(state_dir / (STORE_FILE + ".lock")), timeout=600)
+
+    def pending_user(self, label: str, email: str, password: str) -> None:
+        """A throwaway user about to be registered: known to the ledger before it exists."""
+        with self._lock:
+            data = self._read()
+            data.setdefault("pending", {})[label] = {"email": email, "password": password}
+            self._write(data)
 
     def user(self, label: str, create: Callable[[], RunUser]) -> RunUser:
         """This run's user ``label``, created by whichever process asks first."""
@@ -57,9 +75,11 @@ class RunStore:
                     user = create()
                 except DeployCheckError as exc:
                     # Remember the failure: other workers must not spend auth calls retrying.
+                    data = self._read()  # create() may have written (a pending user)
                     data["users"][label] = {"error": str(exc), "kind": type(exc).__name__}
                     self._write(data)
                     raise
+                data = self._read()
                 data["users"][label] = asdict(user)
                 self._write(data)
                 return user
@@ -94,8 +114,30 @@ class RunStore:
             return {"users": {}, "created": []}
 
     def _write(self, data: dict[str, Any]) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(data, out)
-        tmp.replace(self.path)
+        _write_private(self.path, data)
+        if self.ledger is not None:
+            self.ledger.parent.mkdir(parents=True, exist_ok=True)
+            _write_private(self.ledger, self._ledger_view(data))
+
+    def _ledger_view(self, data: dict[str, Any]) -> dict[str, Any]:
+        users: dict[str, dict[str, Any]] = {}
+        for label, pending in data.get("pending", {}).items():
+            users[label] = {**pending, "throwaway": True}
+        for label, user in data.get("users", {}).items():
+            if "error" in user:
+                continue
+            users[label] = {
+                "email": user["email"],
+                "throwaway": user.get("throwaway", False),
+                "password": user.get("password") or users.get(label, {}).get("password"),
+            }
+        return {**self.identity, "users": users, "created": data.get("created", [])}
+
+
+def _write_private(path: Path, data: dict[str, Any]) -> None:
+    """Readable by its owner only; replaced whole, never seen half-written."""
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out)
+    tmp.replace(path)

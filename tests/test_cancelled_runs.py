@@ -1,0 +1,116 @@
+"""CI cancels with SIGTERM, or kills: the target keeps nothing, the disk keeps no token."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SUITES, Reference, running_reference
+
+
+@pytest.fixture(scope="module")
+def slow_jobs() -> Iterator[Reference]:
+    """Jobs take ~9 s: a run is always mid-journey when it is stopped."""
+    with running_reference(job_step_delay_s=3) as deployment:
+        yield deployment
+
+
+def start_run(project: Path, reference: Reference) -> subprocess.Popen[str]:
+    for suite in SUITES.glob("test_*.py"):
+        (project / suite.name).write_text(suite.read_text())
+    (project / "deploycheck.toml").write_text(
+        f'[envs.staging]\nbase_url = "{reference.url}"\nauth.rate_limit = "off"\n'
+    )
+    (project / "tmp").mkdir()
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--env",
+            "staging",
+            "-m",
+            "smoke",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=project,
+        env={**os.environ, "TMPDIR": str(project / "tmp")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_upload(reference: Reference, before: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if reference.rows("SELECT COUNT(*) FROM jobs")[0][0] > before:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the run never uploaded")
+
+
+def counts(reference: Reference) -> tuple[object, ...]:
+    return tuple(reference.rows(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("users", "jobs"))
+
+
+def test_sigterm_ends_the_run_like_ctrl_c_and_leaves_nothing(
+    tmp_path: Path, slow_jobs: Reference
+) -> None:
+    before = counts(slow_jobs)
+    run = start_run(tmp_path, slow_jobs)
+    wait_for_upload(slow_jobs, before[1])
+    run.send_signal(signal.SIGTERM)
+    output, _ = run.communicate(timeout=60)
+    assert run.returncode == pytest.ExitCode.INTERRUPTED, output[-2000:]
+    assert "cleanup: deleted 1 job, 2 users" in output, output[-2000:]  # the summary
+    assert "SIGTERM: the run was cancelled" in output
+    assert counts(slow_jobs) == before
+    # No token left on disk: the state directory is gone, the ledger too.
+    assert not list((tmp_path / "tmp").rglob("run.json"))
+    assert not list((tmp_path / ".deploycheck" / "runs").glob("*.json"))
+
+
+def test_a_killed_run_is_cleaned_up_by_deploycheck_cleanup(
+    tmp_path: Path, slow_jobs: Reference
+) -> None:
+    before = counts(slow_jobs)
+    run = start_run(tmp_path, slow_jobs)
+    wait_for_upload(slow_jobs, before[1])
+    run.kill()
+    run.communicate(timeout=30)
+    assert counts(slow_jobs) != before  # left behind, as a killed run does
+    (ledger,) = (tmp_path / ".deploycheck" / "runs").glob("staging-*.json")
+    assert oct(ledger.stat().st_mode & 0o777) == "0o600"
+    recorded = json.loads(ledger.read_text())
+    assert "access_token" not in ledger.read_text() and "refresh_token" not in ledger.read_text()
+    assert recorded["created"] and recorded["users"]["smoke"]["throwaway"]
+
+    cleaned = subprocess.run(
+        [sys.executable, "-m", "pytest_deploycheck.cli", "cleanup", "--env", "staging"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+    assert "cleanup: deleted" in cleaned.stdout
+    assert counts(slow_jobs) == before
+    assert not ledger.exists()
+    again = subprocess.run(
+        [sys.executable, "-m", "pytest_deploycheck.cli", "cleanup"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "no run left anything behind" in again.stdout
