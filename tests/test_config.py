@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pytest_deploycheck.config import ConfigFile, load_config, resolve_env
@@ -181,12 +183,62 @@ def test_header_says_where_settings_came_from(project: pytest.Pytester) -> None:
     )
 
 
-def test_no_target_selected_fails_the_test_that_needs_one(project: pytest.Pytester) -> None:
-    result = project.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(
-        ["*no target selected: pass --env NAME (known: local) or --base-url URL*"]
+def test_no_target_selected_is_a_usage_error_when_a_check_needs_one(
+    project: pytest.Pytester,
+) -> None:
+    write(project, "")  # an empty config: once 44 identical errors and exit 1
+    output = usage_error(project)
+    assert output.count("no target selected") == 1
+    assert (
+        "pass --env NAME (known: local), set default_env in the config, or pass --base-url URL"
+        in output
     )
+
+
+def test_no_target_is_fine_for_tests_that_need_none(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("env_text", "args", "message"),
+    [
+        ('ca_bundle = "nope.pem"\n', (), "env 'x', key 'ca_bundle': no file at 'nope.pem'"),
+        (
+            'ca_bundle = "bad.pem"\n',
+            (),
+            "env 'x', key 'ca_bundle': 'bad.pem' is not a PEM certificate bundle",
+        ),
+        ('headers = { X-Team = "Zürich" }\n', (), "must be printable ASCII"),
+        ('load.criteria = { all = "p95 < 2s" }\n', (), "env 'x', key 'load.criteria'"),
+        ("", ("--load-profile", "nope"), "--load-profile: unknown load profile 'nope'"),
+        ("", ("--auth-rate-limit", "five"), "--auth-rate-limit: must be like '5/60s'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_4_at_start(
+    project: pytest.Pytester, env_text: str, args: tuple[str, ...], message: str
+) -> None:
+    (project.path / "bad.pem").write_text("not a certificate\n")
+    write(project, f'[envs.x]\nbase_url = "https://x.example"\n{env_text}')
+    output = usage_error(project, "--env", "x", *args)
+    assert message in output, output
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("${NOPE_URL}", "key 'base_url': environment variable NOPE_URL is not set"),
+        ("http://localhost:99999", "has a port out of range (1-65535)"),
+    ],
+)
+def test_bad_base_url_is_named(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, url: str, message: str
+) -> None:
+    monkeypatch.delenv("NOPE_URL", raising=False)
+    write(project, f'[envs.x]\nbase_url = "{url}"\n')
+    output = usage_error(project, "--env", "x")
+    assert message in output, output
+    assert "did you mean" not in output
 
 
 def test_resolve_env_api() -> None:
@@ -199,3 +251,15 @@ def test_resolve_env_api() -> None:
         resolve_env(config, "x", environ={})
     with pytest.raises(ConfigError, match="no target selected"):
         resolve_env(config, None, environ={})
+
+
+def test_variable_with_a_line_break_is_rejected_without_its_value(tmp_path: Path) -> None:
+    path = tmp_path / "deploycheck.toml"
+    path.write_text(
+        '[envs.x]\nbase_url = "https://a.example"\nheaders = { X-Api-Key = "${KEY}" }\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {"KEY": "s3cret-value\n"})
+    assert "environment variable KEY contains a line break" in str(caught.value)
+    assert "key 'headers.X-Api-Key'" in str(caught.value)
+    assert "s3cret" not in str(caught.value)

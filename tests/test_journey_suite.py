@@ -224,6 +224,34 @@ def test_no_token_or_password_reaches_any_output(
         assert "aA1!" not in text  # the throwaway users' generated passwords end so
 
 
+SIGNED = re.compile(r"signature=(?!\[redacted\]|%5Bredacted%5D)[^&\s\"'<>]+", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_signed_links_reach_no_log_at_any_level(
+    suite_project: SuiteProject, reference: Reference, faults: Faults, level: str
+) -> None:
+    """httpx logs every request's URL at INFO, the signed download link included."""
+    faults.set("deck-corrupt")  # a failing deck check: its captured logs are reported
+    junit = suite_project.pytester.path / "junit.xml"
+    html = suite_project.pytester.path / "report.html"
+    result = run_suites(
+        suite_project,
+        reference,
+        "-rA",
+        f"--log-cli-level={level}",
+        f"--log-level={level}",
+        f"--junitxml={junit}",
+        f"--html={html}",
+        "--self-contained-html",
+    )
+    output = result.stdout.str() + result.stderr.str()
+    assert "HTTP Request: GET" in output  # httpx's own lines are there, live
+    for text in (output, junit.read_text(), html.read_text()):
+        assert not SIGNED.search(text), SIGNED.search(text)
+        assert not JWT.search(text), JWT.search(text)
+
+
 def test_one_login_for_all_xdist_workers(pytester: pytest.Pytester) -> None:
     with running_reference() as deployment:
         from tests.conftest import SuiteProject

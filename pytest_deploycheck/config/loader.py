@@ -215,6 +215,13 @@ def _expand(
     def substitute(match: re.Match[str]) -> str:
         var, default = match.group(1), match.group(2)
         if var in environ:
+            if any(c in environ[var] for c in "\r\n\0"):
+                # Never echo it: it is most likely a secret read from a file.
+                raise ConfigError(
+                    f"{label}: env {env_name!r}, key {'.'.join(key)!r}: environment variable "
+                    f"{var} contains a line break (often a trailing newline from a file or "
+                    f'`echo`); remove it, e.g. {var}="$(printf %s "${var}")"'
+                )
             if environ[var] and key[0] not in PUBLIC_KEYS:
                 secrets.add(environ[var])
             return environ[var]

@@ -180,6 +180,17 @@ def validate_selected(
     """Check what only the selected env needs: fault names, load criteria, the load profile."""
     flags = flags or Requested().flags
     where = f"env {env.name!r}"
+    if env.ca_bundle:
+        from pytest_deploycheck.run.client import tls_verification
+
+        if not Path(env.ca_bundle).is_file():
+            raise ConfigError(f"{where}, key 'ca_bundle': no file at {env.ca_bundle!r}")
+        try:
+            tls_verification(env)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise ConfigError(
+                f"{where}, key 'ca_bundle': {env.ca_bundle!r} is not a PEM certificate bundle ({exc})"
+            ) from None
     if env.is_embedded and env.embedded.faults:
         from pytest_deploycheck.reference.faults import UnknownFault, parse
 

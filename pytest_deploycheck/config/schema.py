@@ -268,7 +268,8 @@ class TargetEnv(_Model):
     @classmethod
     def _check_base_url(cls, value: str) -> str:
         value = value.strip()
-        if value == EMBEDDED:
+        if value == EMBEDDED or "${" in value:
+            # An unexpanded ${VAR}: checked once the env is selected and the variable set.
             return value
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -276,7 +277,24 @@ class TargetEnv(_Model):
             raise ValueError(
                 f"must be 'embedded' or an absolute http:// or https:// URL, got {value!r}{hint}"
             )
+        try:
+            parts.port  # noqa: B018  (parsing it is the check)
+        except ValueError:
+            raise ValueError(f"has a port out of range (1-65535), got {value!r}") from None
+        if not parts.hostname:
+            raise ValueError(f"has no host name, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not text.isascii() or not text.isprintable():
+                raise ValueError(
+                    f"header {name!r} must be printable ASCII (HTTP sends no other); "
+                    "check for accents, smart quotes or a line break"
+                )
+        return value
 
     @field_validator("api_prefix")
     @classmethod

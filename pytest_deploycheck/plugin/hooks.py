@@ -8,6 +8,7 @@ Loaded through the ``pytest11`` entry point. Fixtures live in
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import os
 import shutil
 import signal
@@ -141,6 +142,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"deploycheck: {exc}") from None
     config.stash[CONTEXT] = context
     _end_like_ctrl_c_on_sigterm(config)
+    _redact_every_log_record(config, context.redactor)
     if not context.is_worker:
 
         def show_progress(line: str) -> None:
@@ -154,6 +156,29 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_deploycheck.plugin import base_url_override
 
         config.pluginmanager.register(base_url_override, "deploycheck-base-url")
+
+
+def _redact_every_log_record(config: pytest.Config, redactor: Redactor) -> None:
+    """Libraries log secrets (httpx logs signed links at INFO): redact every record as it is
+    made, so captured logs, live logs, reports and JUnit never see them."""
+    previous = logging.getLogRecordFactory()
+
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is logging's to report, not ours
+            return record
+        shown = redactor.text(message)
+        if shown != message:
+            record.msg, record.args = shown, None
+        return record
+
+    def restore() -> None:
+        logging.setLogRecordFactory(previous)
+
+    logging.setLogRecordFactory(make_record)
+    config.add_cleanup(restore)
 
 
 def _end_like_ctrl_c_on_sigterm(config: pytest.Config) -> None:
@@ -278,6 +303,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     context: DeployContext | None = config.stash.get(CONTEXT, None)
     if context is None:
         return
+    if context.env is None and any(
+        {"deploy_env", "deploy_env_unprobed"} & set(getattr(item, "fixturenames", ()))
+        for item in items
+    ):
+        raise pytest.UsageError(
+            "deploycheck: no target selected: pass --env NAME (known: "
+            + ", ".join(context.config_file.env_names())
+            + "), set default_env in the config, or pass --base-url URL"
+        )
     allowed, why = context.destructive_allowed
     if not allowed:
         skip = pytest.mark.skip(reason=f"destructive: {why}")

@@ -33,6 +33,11 @@ _SENSITIVE_KEY = re.compile(
 )
 # Query parameters of signed links (S3 presigned URLs, our own signed links).
 _SENSITIVE_QUERY = re.compile(r"(signature|token|sig|credential|security-token)", re.IGNORECASE)
+# A signed link inside free text (a log line: 'HTTP Request: GET https://…?signature=…').
+_SIGNED_PARAM_IN_TEXT = re.compile(
+    r"([?&;](?:[\w-]*signature|[\w-]*token|sig|[\w-]*credential)=)(?!\[redacted\])[^&\s\"'<>]+",
+    re.IGNORECASE,
+)
 # Shorter values would mangle unrelated text and are not credentials anyway.
 _MIN_SECRET_LENGTH = 6
 
@@ -64,11 +69,14 @@ class Redactor:
                 self.learn_from_json(item)
 
     def text(self, text: str) -> str:
+        """``text`` with every known secret, and every signed link's signature, masked."""
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)
         for secret in secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
+        if "=" in text:
+            text = _SIGNED_PARAM_IN_TEXT.sub(rf"\1{MASK}", text)
         return text
 
     def contains_secret(self, text: str) -> bool:
