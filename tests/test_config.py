@@ -263,3 +263,18 @@ def test_variable_with_a_line_break_is_rejected_without_its_value(tmp_path: Path
     assert "environment variable KEY contains a line break" in str(caught.value)
     assert "key 'headers.X-Api-Key'" in str(caught.value)
     assert "s3cret" not in str(caught.value)
+
+
+def test_config_path_that_would_move_the_rootdir_is_a_usage_error(
+    project: pytest.Pytester,
+) -> None:
+    configs = project.mkdir("configs")
+    (configs / "pytest.ini").write_text("[pytest]\n")
+    (configs / "prod.toml").write_text('[envs.x]\nbase_url = "https://x.example"\n')
+    output = usage_error(project, "--deploycheck-config", "configs/prod.toml", "--env", "x")
+    assert "write --deploycheck-config=PATH, or set DEPLOYCHECK_CONFIG=PATH" in output
+    # Written with '=', pytest roots the run where it was invoked.
+    result = project.runpytest(
+        "-p", "no:cacheprovider", "--deploycheck-config=configs/prod.toml", "--env", "x", "--co"
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str() + result.stderr.str()

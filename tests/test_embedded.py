@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +123,21 @@ def test_coexists_with_pytest_base_url(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
     result = pytester.runpytest_subprocess("--base-url", "localhost:8000", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_faults_from_the_environment_variable_apply_under_pytest(
+    suite_project: SuiteProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEPLOYCHECK_FAULTS", "health-503")
+    result = suite_project.run("--env", "local", "test_health.py")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*503 Service Unavailable, expected 2xx*"])
+
+
+def test_the_summary_names_a_log_that_outlives_the_run(suite_project: SuiteProject) -> None:
+    result = suite_project.run("--env", "local", "test_health.py")
+    (line,) = [
+        text for text in result.stdout.lines if "embedded reference deployment ran at" in text
+    ]
+    log = Path(line.rsplit("(log: ", 1)[1].rstrip(")"))
+    assert log.exists() and log.stat().st_size > 0, line

@@ -483,3 +483,18 @@ def test_login_without_refresh_token_fails_sign_in(
     result.stdout.fnmatch_lines(
         ["*the login answer has no 'rt' (it has: access_token, *): sessions cannot be refreshed*"]
     )
+
+
+def test_a_failing_shared_fixture_shows_the_exchanges_that_explain_it(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    faults.set("upload-500")
+    result = run_suites(suite_project, reference, "-k", "upload_creates")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_upload_creates_a_pending_job*",
+            "*deploycheck: HTTP exchanges*",
+            "*POST http://127.0.0.1:*/api/v1/upload/ -> 500 Internal Server Error*",
+        ]
+    )

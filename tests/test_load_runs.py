@@ -258,6 +258,15 @@ def test_pytest_entry_fails_the_breached_criterion(pytester: pytest.Pytester) ->
     copy_load_suite(pytester)
     result = pytester.runpytest("--env", "local", "-m", "load", "-p", "no:cacheprovider", "-rf")
     result.assert_outcomes(passed=2, failed=1)
+    # The verdict table reaches pytest's terminal whole: title and rows.
+    result.stdout.fnmatch_lines(
+        [
+            "deploycheck: load verdict (smoke profile, * s)",
+            "deploycheck:   scope*criterion*measured*limit*result",
+            "deploycheck:   all*p95 < 300ms*ms*< 300 ms*FAIL",
+            "deploycheck:   all*error_rate < 1%*pass",
+        ]
+    )
     result.stdout.fnmatch_lines(
         ["all: p95 < 300ms breached: measured * ms, limit < 300 ms (smoke profile, * requests)"]
     )

@@ -140,6 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
         context = _build_context(config)
     except ConfigError as exc:
         raise pytest.UsageError(f"deploycheck: {exc}") from None
+    _check_rootdir_not_moved_by_config_path(config)
     config.stash[CONTEXT] = context
     _end_like_ctrl_c_on_sigterm(config)
     _redact_every_log_record(config, context.redactor)
@@ -156,6 +157,23 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_deploycheck.plugin import base_url_override
 
         config.pluginmanager.register(base_url_override, "deploycheck-base-url")
+
+
+def _check_rootdir_not_moved_by_config_path(config: pytest.Config) -> None:
+    """pytest picks its rootdir before it knows plugin options, so in ``--deploycheck-config
+    PATH`` it takes PATH for a test path and may root the run in the config's folder."""
+    args = list(config.invocation_params.args)
+    if "--deploycheck-config" not in args:
+        return
+    invoked = Path(config.invocation_params.dir).resolve()
+    rootdir = Path(config.rootpath).resolve()
+    if rootdir == invoked or rootdir in invoked.parents:
+        return
+    raise pytest.UsageError(
+        f"deploycheck: '--deploycheck-config PATH' moved pytest's rootdir to {rootdir} (pytest "
+        "reads the rootdir before it knows this option); write --deploycheck-config=PATH, or set "
+        "DEPLOYCHECK_CONFIG=PATH"
+    )
 
 
 def _redact_every_log_record(config: pytest.Config, redactor: Redactor) -> None:
@@ -427,6 +445,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     from pytest_deploycheck.run import embedded
 
     embedded.stop(context.state_dir)
+    embedded.keep_log(context.state_dir, context.run_id)
     shutil.rmtree(context.state_dir, ignore_errors=True)
 
 

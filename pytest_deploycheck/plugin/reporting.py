@@ -103,9 +103,10 @@ class RunReporting:
         if context.state_dir is not None:
             deployment = embedded.read_state(context.state_dir)
             if deployment is not None:
+                # The state directory goes at the end of the run; the log is kept.
                 lines.append(
                     f"embedded reference deployment ran at {deployment.url} "
-                    f"(log: {deployment.log_path})"
+                    f"(log: {embedded.kept_log_path(context.run_id)})"
                 )
         if context.failure is not None:
             lines.append(str(context.failure))

@@ -16,9 +16,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -189,3 +191,26 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+KEPT_LOGS = 10
+
+
+def kept_log_path(run_id: str) -> Path:
+    """Where a run's server log is kept after its state directory is gone."""
+    return Path(tempfile.gettempdir()) / "deploycheck-logs" / f"embedded-{run_id}.log"
+
+
+def keep_log(state_dir: Path, run_id: str) -> Path | None:
+    """Move the (stopped) deployment's log out of the state directory; keep the newest few."""
+    source = state_dir / "server.log"
+    if not source.exists():
+        return None
+    target = kept_log_path(run_id)
+    target.parent.mkdir(exist_ok=True)
+    shutil.move(str(source), target)
+    for old in sorted(target.parent.glob("embedded-*.log"), key=lambda p: p.stat().st_mtime)[
+        :-KEPT_LOGS
+    ]:
+        old.unlink(missing_ok=True)
+    return target
