@@ -7,6 +7,7 @@ Loaded through the ``pytest11`` entry point. Fixtures live in
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import logging
 import os
@@ -147,8 +148,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if not context.is_worker:
 
         def show_progress(line: str) -> None:
+            # From the main thread only, with capture suspended as pytest's live logs do:
+            # a check's captured output must not swallow it.
             reporter = config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None:
+            capture = config.pluginmanager.get_plugin("capturemanager")
+            if reporter is None or threading.current_thread() is not threading.main_thread():
+                return
+            with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
                 reporter.write_line(context.redactor.text(line), yellow=True)
 
         context.on_wait = show_progress
