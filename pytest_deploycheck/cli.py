@@ -33,10 +33,29 @@ def main(argv: list[str] | None = None) -> int:
     cleanup_parser.add_argument(
         "--deploycheck-config", dest="config", help="config file (default: as pytest finds it)"
     )
+    init_parser = commands.add_parser("init", help="write a commented starter deploycheck.toml")
+    init_parser.add_argument(
+        "base_url", metavar="BASE_URL", help="e.g. https://staging.example.com"
+    )
+    init_parser.add_argument("--env", default="staging", help="the env's name (default: staging)")
+    init_parser.add_argument("--production", action="store_true", help="mark the env production")
+    init_parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init_parser.add_argument("--path", default="deploycheck.toml", help="where to write it")
+    commands.add_parser(
+        "locustfile",
+        help='print the shipped locustfile\'s path: locust -f "$(deploycheck locustfile)"',
+    )
     args = parser.parse_args(argv)
 
     if args.command == "cleanup":
         return _cleanup(args.env, args.config)
+    if args.command == "init":
+        return _init(args)
+    if args.command == "locustfile":
+        from pytest_deploycheck.shipped import locustfile
+
+        print(locustfile())
+        return 0
     if args.command == "faults":
         from pytest_deploycheck.reference.faults import FAULTS, PRESETS
 
@@ -55,6 +74,25 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     return server.serve(args)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pytest_deploycheck.starter import starter_config
+
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        print(f"deploycheck init: {path} exists; --force overwrites it", file=sys.stderr)
+        return 2
+    try:
+        text = starter_config(args.base_url, args.env, args.production)
+    except ValueError as exc:
+        print(f"deploycheck init: {exc}", file=sys.stderr)
+        return 2
+    path.write_text(text)
+    print(f"wrote {path}; next: pytest --env {args.env} -m smoke")
+    return 0
 
 
 def _cleanup(env_name: str | None, config_path: str | None) -> int:

@@ -25,6 +25,7 @@ from pytest_deploycheck import (
 pytestmark = [pytest.mark.load, pytest.mark.destructive]
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfiles" / "anki_compendium.py"
+# (the same path in a checkout and in the installed package)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

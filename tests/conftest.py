@@ -112,7 +112,7 @@ class SuiteProject:
 
     def __init__(self, pytester: pytest.Pytester) -> None:
         self.pytester = pytester
-        for suite in SUITES.glob("*.py"):
+        for suite in SUITES.glob("test_*.py"):
             shutil.copy(suite, pytester.path / suite.name)
 
     def config(self, text: str) -> None:

@@ -48,6 +48,7 @@ from pytest_deploycheck.plugin.reporting import UNREACHABLE, RunReporting, redac
 from pytest_deploycheck.run.context import DeployContext
 from pytest_deploycheck.run.leftovers import ledger_path
 from pytest_deploycheck.run.redaction import Redactor
+from pytest_deploycheck.shipped import shipped
 
 MARKERS = {
     "smoke": "a fast post-deploy check; `-m smoke` is the verdict on a deployment",
@@ -125,6 +126,14 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "budget for a minute; destructive)",
     )
     group.addoption(
+        "--no-shipped-suites",
+        action="store_false",
+        dest="deploycheck_shipped_suites",
+        default=True,
+        help="do not collect the shipped suites (they are collected when no test paths are "
+        "given and a target is selected)",
+    )
+    group.addoption(
         "--deploycheck-config",
         dest="deploycheck_config",
         metavar="PATH",
@@ -143,6 +152,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"deploycheck: {exc}") from None
     _check_rootdir_not_moved_by_config_path(config)
     config.stash[CONTEXT] = context
+    _collect_the_shipped_suites(config, context)
     _end_like_ctrl_c_on_sigterm(config)
     _redact_every_log_record(config, context.redactor)
     if not context.is_worker:
@@ -163,6 +173,26 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_deploycheck.plugin import base_url_override
 
         config.pluginmanager.register(base_url_override, "deploycheck-base-url")
+
+
+def _collect_the_shipped_suites(config: pytest.Config, context: DeployContext) -> None:
+    """In a team's own repository, ``pytest --env NAME -m smoke`` runs the shipped suites
+    beside the team's tests; given test paths, pytest runs those only, as always."""
+    if (
+        context.env is None
+        or not config.getoption("deploycheck_shipped_suites")
+        or config.args_source == pytest.Config.ArgsSource.ARGS
+    ):
+        return
+    suites = shipped("suites")
+    if suites is None:
+        return
+    collected = [
+        Path(config.invocation_params.dir, arg.split("::")[0]).resolve() for arg in config.args
+    ]
+    if any(suites == path or path in suites.parents for path in collected):
+        return  # already collected (this repository's testpaths)
+    config.args.append(str(suites))
 
 
 def _check_rootdir_not_moved_by_config_path(config: pytest.Config) -> None:

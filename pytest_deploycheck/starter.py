@@ -1,0 +1,55 @@
+"""``deploycheck init``: a commented starter config for a team's own repository."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+TEMPLATE = """\
+# Target environments for pytest-deploycheck. Run: pytest --env {env} -m smoke
+# Values may be ${{VAR}} (or ${{VAR:-default}}) references to environment variables:
+# keep secrets out of this file. Every key: the README, "Keys of an env".
+
+default_env = "{env}"
+
+[envs.{env}]
+base_url = "{base_url}"
+api_prefix = "/api/v1"            # prefix of every API path ("" for none)
+production = {production}
+# expected_version = "${{DEPLOY_VERSION:-}}"   # the version the deploy should have put there
+# timeouts = {{ connect = 5, read = 10, total = 60 }}
+# latency_ms = {{ health = 1000, default = 2000 }}
+
+# How the service reports its health (a 503 or a body saying "unhealthy" fails).
+# health = {{ liveness_path = "/health", readiness_path = "/ready", info_path = "/info" }}
+
+[envs.{env}.auth]
+# "throwaway" registers a user per run and deletes it; production uses an account.
+mode = "{auth_mode}"
+{account}# rate_limit = "5/60s"            # register + login + refresh per client IP; the run paces to it
+
+# The embedded reference deployment: a demo target that needs nothing running.
+[envs.local]
+base_url = "embedded"
+embedded.settings = {{ auth_rate_limit = 10 }}
+"""
+
+
+def starter_config(base_url: str, env: str = "staging", production: bool = False) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"the base URL must be an absolute http:// or https:// URL, got {base_url!r}"
+        )
+    account = (
+        'email = "${SMOKE_EMAIL}"\npassword = "${SMOKE_PASSWORD}"\n'
+        if production
+        else '# email = "${SMOKE_EMAIL}"       # with mode = "account"\n'
+        '# password = "${SMOKE_PASSWORD}"\n'
+    )
+    return TEMPLATE.format(
+        env=env,
+        base_url=base_url.rstrip("/"),
+        production="true" if production else "false",
+        auth_mode="account" if production else "throwaway",
+        account=account,
+    )
