@@ -159,10 +159,13 @@ def suite_project(pytester: pytest.Pytester) -> SuiteProject:
 # Third-party plugins a deploycheck run never needs (as in pyproject's addopts): kept out
 # of the pytester runs too, where each would be imported again (~1.8 s a run).
 UNNEEDED_PLUGINS = "-p no:schemathesis -p no:locust -p no:hypothesispytest -p no:anyio"
+# The inner runs' own test files are the subject; the shipped suites join only where a test
+# asks for them.
+INNER_ADDOPTS = UNNEEDED_PLUGINS + " --no-shipped-suites"
 
 
 @pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """pytest's own, with the unneeded plugins off (Pytester clears PYTEST_ADDOPTS on start)."""
-    monkeypatch.setenv("PYTEST_ADDOPTS", UNNEEDED_PLUGINS)
+    monkeypatch.setenv("PYTEST_ADDOPTS", INNER_ADDOPTS)
     return pytester

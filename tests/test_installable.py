@@ -114,7 +114,12 @@ def test_fresh_venv_in_an_empty_folder_runs_the_shipped_smoke_suite(
     assert locustfile.startswith(str(venv)) and Path(locustfile).is_file()
 
 
-def test_shipped_suites_join_only_when_no_test_paths_are_given(pytester: pytest.Pytester) -> None:
+def test_shipped_suites_join_only_when_no_test_paths_are_given(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import UNNEEDED_PLUGINS
+
+    monkeypatch.setenv("PYTEST_ADDOPTS", UNNEEDED_PLUGINS)  # as a user runs it
     pytester.makepyfile(test_ours="def test_ours():\n    pass\n")
     collected = pytester.runpytest("--env", "local", "--co", "-q", "-p", "no:cacheprovider")
     assert "test_health.py::test_liveness" in collected.stdout.str()

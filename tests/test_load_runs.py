@@ -99,9 +99,14 @@ def test_5xx_burst_breaks_the_error_rate(tmp_path: Path) -> None:
     assert 0.1 < errors["measured"] < 0.3
     # Which endpoints failed, and how.
     failing = {e["name"]: e for e in verdict["errors"]}
-    assert "GET /health" in failing and failing["GET /health"]["failures"] > 0
-    assert any("500" in reason or "503" in reason for reason in failing["GET /health"]["reasons"])
-    assert re.search(r"deploycheck: GET /health: \d+ of \d+ failed", completed.stderr)
+    assert failing, verdict
+    # Whichever endpoints the burst hit, each names its failures and why.
+    for name, entry in failing.items():
+        assert entry["failures"] > 0 and entry["reasons"], (name, entry)
+    assert any(
+        "500" in reason or "503" in reason for e in failing.values() for reason in e["reasons"]
+    ), failing
+    assert re.search(r"deploycheck: \w+ /\S*: \d+ of \d+ failed", completed.stderr)
 
 
 def test_a_small_profile_still_runs_a_creator(tmp_path: Path) -> None:
