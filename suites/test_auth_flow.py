@@ -31,8 +31,6 @@ from pytest_deploycheck import (
 
 pytestmark = [pytest.mark.smoke, pytest.mark.auth]
 
-REFUSED = (401, 403)
-
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
@@ -44,11 +42,12 @@ def test_sign_up_and_sign_in(smoke_user: RunUser, deploy_env: TargetEnv) -> None
     The login must also hand out a refresh token, or sessions cannot outlive the access token.
     """
     field = deploy_env.auth.refresh_token_field
-    if not smoke_user.refresh_token:
+    if deploy_env.auth.issues_refresh_token and not smoke_user.refresh_token:
         raise CheckFailed(
             f"the login answer has no {field!r} (it has: {', '.join(smoke_user.login_fields)}): "
             "sessions cannot be refreshed; if this deployment names it differently, set "
-            "auth.refresh_token_field for this env"
+            "auth.refresh_token_field for this env (auth.issues_refresh_token = false if it "
+            "hands out none)"
         )
 
 
@@ -70,7 +69,10 @@ def test_me_answers_for_the_signed_in_user(
 def test_no_token_is_refused(http: DeployClient, deploy_env: TargetEnv) -> None:
     response = http.get(deploy_env.paths.me)
     expect_status(
-        response, 401, "a protected endpoint without a token must refuse: is auth bypassed?"
+        response,
+        deploy_env.auth.missing_token_statuses,
+        "a protected endpoint without a token must refuse: is auth bypassed? "
+        "(auth.missing_token_statuses)",
     )
 
 
@@ -78,22 +80,32 @@ def test_tampered_token_is_refused(
     http: DeployClient, deploy_env: TargetEnv, smoke_user: RunUser
 ) -> None:
     response = http.get(deploy_env.paths.me, headers=bearer(tampered(smoke_user.access_token)))
-    expect_status(response, REFUSED, "a token whose signature was changed must be refused")
+    expect_status(
+        response,
+        deploy_env.auth.refused_statuses,
+        "a token whose signature was changed must be refused",
+    )
 
 
 def test_expired_looking_token_is_refused(
     http: DeployClient, deploy_env: TargetEnv, smoke_user: RunUser
 ) -> None:
     response = http.get(deploy_env.paths.me, headers=bearer(expired(smoke_user.access_token)))
-    expect_status(response, REFUSED, "a token that expired an hour ago must be refused")
+    expect_status(
+        response,
+        deploy_env.auth.refused_statuses,
+        "a token that expired an hour ago must be refused",
+    )
 
 
 def test_wrong_password_is_refused(auth_api: AuthApi, smoke_user: RunUser) -> None:
-    response = auth_api.login(smoke_user.email, "wrong-" + uuid.uuid4().hex)
-    expect_status(response, REFUSED, "a wrong password must not sign in")
+    response = auth_api.login(smoke_user.email, "wrong-" + uuid.uuid4().hex, smoke_user.username)
+    expect_status(response, auth_api.env.auth.refused_statuses, "a wrong password must not sign in")
 
 
 def test_access_token_is_not_a_refresh_token(auth_api: AuthApi, smoke_user: RunUser) -> None:
+    if auth_api.env.auth.refresh_with == "access_token":
+        pytest.skip("this service refreshes with the access token (auth.refresh_with)")
     response = auth_api.refresh(smoke_user.access_token)
     expect_status(
         response, (400, 401, 403, 422), "an access token must not work as a refresh token"
@@ -104,13 +116,13 @@ def test_access_token_is_not_a_refresh_token(auth_api: AuthApi, smoke_user: RunU
 def refreshed_token(
     request: pytest.FixtureRequest, smoke_user: RunUser, deploy_env: TargetEnv
 ) -> str:
-    if not smoke_user.refresh_token:
+    by_access_token = deploy_env.auth.refresh_with == "access_token"
+    token = smoke_user.access_token if by_access_token else smoke_user.refresh_token
+    if not token:
         pytest.skip("the login answer has no refresh token (auth.refresh_token_field)")
     context = deploy_context(request.config)
     with context.client() as client:
-        response = AuthApi(client, deploy_env, context.auth_budget).refresh(
-            smoke_user.refresh_token
-        )
+        response = AuthApi(client, deploy_env, context.auth_budget).refresh(token)
         expect_status(response, 200, "refreshing the session")
         body = json_body(response)
         token = str(
@@ -141,7 +153,7 @@ def test_logout_ends_the_session(
     if policy == "ignore":
         return
     after = http.get(deploy_env.paths.me, headers=bearer(refreshed_token))
-    if after.status_code in REFUSED:
+    if after.status_code in deploy_env.auth.refused_statuses:
         return
     message = (
         f"the access token still works after logout ({describe(after)}): a stolen token stays "

@@ -30,7 +30,7 @@ def check_probe(
 ) -> None:
     """2xx, within the health latency budget, with a body that says ``what`` (healthy / ready)."""
     health = env.health
-    response = http.get(path)
+    response = http.get(env.health_url(path))
     expect_status(response, SUCCESS, what)
     body = json_body(response)
     expect_status_value(
@@ -46,6 +46,8 @@ def test_liveness(http: DeployClient, deploy_env: TargetEnv) -> None:
 
 def test_readiness(http: DeployClient, deploy_env: TargetEnv) -> None:
     health = deploy_env.health
+    if not health.readiness_path:
+        pytest.skip(f"env {deploy_env.name!r} has no readiness endpoint (health.readiness_path)")
     check_probe(http, deploy_env, health.readiness_path, health.ready_values, "ready")
 
 
@@ -54,7 +56,9 @@ def test_deployed_version(http: DeployClient, deploy_env: TargetEnv) -> None:
     if not expected:
         pytest.skip("no expected version: set expected_version in the env or pass --expect-version")
     health = deploy_env.health
-    response = http.get(health.info_path)
+    if not health.info_path:
+        pytest.skip(f"env {deploy_env.name!r} has no version endpoint (health.info_path)")
+    response = http.get(deploy_env.health_url(health.info_path))
     expect_status(response, SUCCESS, "version info")
     deployed = json_field(
         response, json_body(response), health.version_field, "health.version_field"

@@ -47,7 +47,7 @@ def _get(http: DeployClient, path: str, **kwargs: object) -> Answer:
 
 
 def _health(request: pytest.FixtureRequest, http: DeployClient, env: TargetEnv) -> Answer:
-    return _get(http, env.health.liveness_path)
+    return _get(http, env.health_url(env.health.liveness_path))
 
 
 def _authenticated(request: pytest.FixtureRequest, http: DeployClient, env: TargetEnv) -> Answer:
@@ -65,8 +65,8 @@ def _unauthorized(request: pytest.FixtureRequest, http: DeployClient, env: Targe
 def _invalid_input(request: pytest.FixtureRequest, http: DeployClient, env: TargetEnv) -> Answer:
     return _get(
         http,
-        env.paths.jobs,
-        params={"page": 0},
+        env.security.invalid_input_path,
+        params=env.security.invalid_input_params,
         headers=request.getfixturevalue("smoke_user").headers,
     )
 
@@ -100,12 +100,19 @@ def _rate_limited(request: pytest.FixtureRequest, http: DeployClient, env: Targe
     pytest.skip("no 429 after 30 failed logins (test_auth_rate_limit_exists reports that)")
 
 
+def _journey_on(env: TargetEnv) -> None:
+    if env.suites.get("journey") is False:
+        pytest.skip(f"the journey is off for env {env.name!r} (suites.journey = false)")
+
+
 def _upload(request: pytest.FixtureRequest, http: DeployClient, env: TargetEnv) -> Answer:
+    _journey_on(env)
     uploaded = request.getfixturevalue("uploaded_job")
     return Answer(uploaded.headers, uploaded.where)
 
 
 def _download(request: pytest.FixtureRequest, http: DeployClient, env: TargetEnv) -> Answer:
+    _journey_on(env)
     deck = request.getfixturevalue("deck")
     if not deck.served_by_api:
         pytest.skip(
@@ -161,7 +168,7 @@ def test_security_headers(
 
 def test_cors_does_not_reflect_untrusted_origins(http: DeployClient, deploy_env: TargetEnv) -> None:
     origin = deploy_env.security.untrusted_origin
-    for path in (deploy_env.health.liveness_path, deploy_env.paths.me):
+    for path in (deploy_env.health_url(deploy_env.health.liveness_path), deploy_env.paths.me):
         response = http.get(path, headers={"Origin": origin})
         allowed = response.headers.get("access-control-allow-origin")
         credentials = response.headers.get("access-control-allow-credentials", "").lower() == "true"
@@ -205,7 +212,9 @@ def test_cors_allows_the_configured_origins(http: DeployClient, deploy_env: Targ
     if not origins:
         pytest.skip("no allowed origins configured (security.cors_allowed_origins)")
     for origin in origins:
-        response = http.get(deploy_env.health.liveness_path, headers={"Origin": origin})
+        response = http.get(
+            deploy_env.health_url(deploy_env.health.liveness_path), headers={"Origin": origin}
+        )
         if response.headers.get("access-control-allow-origin") not in (origin, "*"):
             raise CheckFailed(
                 f"{describe(response)}: the allowed origin {origin!r} is not accepted (Access-Control-Allow-Origin: {response.headers.get('access-control-allow-origin')!r})"
@@ -239,9 +248,16 @@ def test_error_answers_leak_nothing(
     token = request.getfixturevalue("smoke_user").headers
     probes = [
         ("404", lambda: http.get(f"/deploycheck-no-such-path-{uuid.uuid4().hex[:8]}")),
-        ("405", lambda: http.delete(deploy_env.health.liveness_path)),
+        ("405", lambda: http.delete(deploy_env.health_url(deploy_env.health.liveness_path))),
         ("401", lambda: http.get(deploy_env.paths.me)),
-        ("422", lambda: http.get(deploy_env.paths.jobs, params={"page": 0}, headers=token)),
+        (
+            "422",
+            lambda: http.get(
+                deploy_env.security.invalid_input_path,
+                params=deploy_env.security.invalid_input_params,
+                headers=token,
+            ),
+        ),
         (
             "malformed JSON",
             lambda: http.post(
@@ -284,7 +300,9 @@ def test_plain_http_redirects_to_https(deploy_env_unprobed: TargetEnv) -> None:
     deploy_env = deploy_env_unprobed
     host, _ = _https_target(deploy_env)
     http_base = deploy_env.security.http_url or f"http://{host}"
-    path = deploy_env.api_prefix + deploy_env.health.liveness_path
+    path = ("" if deploy_env.health.from_root else deploy_env.api_prefix) + (
+        deploy_env.health.liveness_path
+    )
     try:
         response = httpx.get(
             http_base.rstrip("/") + path, timeout=deploy_env.timeouts.read, follow_redirects=False
@@ -349,8 +367,9 @@ def test_cookies_are_safe(
     token = request.getfixturevalue("smoke_user").headers
     https = urlsplit(deploy_env.base_url).scheme == "https"
     responses = [
-        http.get(deploy_env.health.liveness_path),
+        http.get(deploy_env.health_url(deploy_env.health.liveness_path)),
         http.get(deploy_env.paths.me, headers=token),
+        *(http.get(path, headers=token) for path in deploy_env.security.cookie_paths),
     ]
     problems = []
     seen = 0

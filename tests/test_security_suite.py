@@ -139,7 +139,7 @@ def test_the_real_services_gaps_are_named_and_can_be_accepted(
     result.stdout.fnmatch_lines(
         [
             "*Content-Security-Policy is missing on GET *health -> 200 OK (expected at least default-src or script-src*"
-            "The real Anki service sends none; to accept the gap, set security.accepted.content-security-policy*"
+            "If this service deliberately sends none, accept the gap: set security.accepted.content-security-policy*"
         ]
     )
     result.stdout.fnmatch_lines(

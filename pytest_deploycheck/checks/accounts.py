@@ -56,24 +56,49 @@ class AuthApi:
                 )
 
     def register(self, email: str, password: str, handle: str) -> httpx.Response:
-        if self.env.auth.register_style == "full_name":
-            payload = {"email": email, "password": password, "full_name": DISPLAY_NAME}
+        auth = self.env.auth
+        if auth.register_body is not None:
+            template = auth.register_body
+        elif auth.register_style == "full_name":
+            template = {"email": "{email}", "password": "{password}", "full_name": "{display_name}"}
         else:
-            payload = {
-                "email": email,
-                "username": handle,
-                "password": password,
-                "display_name": DISPLAY_NAME,
+            template = {
+                "email": "{email}",
+                "username": "{username}",
+                "password": "{password}",
+                "display_name": "{display_name}",
             }
+        payload = fill(template, email=email, password=password, username=handle)
         return self.limited("POST", self.env.paths.register_, json=payload)
 
-    def login(self, email: str, password: str) -> httpx.Response:
+    def login(self, email: str, password: str, username: str | None = None) -> httpx.Response:
+        template = self.env.auth.login_body or {"email": "{email}", "password": "{password}"}
+        payload = fill(template, email=email, password=password, username=username or email)
+        return self.limited("POST", self.env.paths.login, json=payload)
+
+    def refresh(self, token: str) -> httpx.Response:
+        """Refresh the session: ``token`` is the refresh token, or with ``auth.refresh_with =
+        "access_token"`` the access token, sent as the Bearer."""
+        auth = self.env.auth
+        if auth.refresh_with == "access_token":
+            return self.limited(
+                "POST", self.env.paths.refresh, headers={"Authorization": f"Bearer {token}"}
+            )
         return self.limited(
-            "POST", self.env.paths.login, json={"email": email, "password": password}
+            "POST", self.env.paths.refresh, json=fill(auth.refresh_body, refresh_token=token)
         )
 
-    def refresh(self, refresh_token: str) -> httpx.Response:
-        return self.limited("POST", self.env.paths.refresh, json={"refresh_token": refresh_token})
+
+def throwaway_handle(run_id: str, label: str) -> str:
+    """The username a throwaway user registers with (and signs in with, where asked)."""
+    return f"deploycheck-{run_id}-{label}"[:50]
+
+
+def fill(template: dict[str, str], **values: str) -> dict[str, str]:
+    """A request body from a config template: ``{"username": "{email}"}`` -> the email."""
+    known = {"display_name": DISPLAY_NAME, "email": "", "password": "", "username": ""}
+    known.update(values)
+    return {key: str(value).format_map(known) for key, value in template.items()}
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
@@ -132,13 +157,21 @@ def provision(
         return _login(api, label, email, password, throwaway=False, register_status=None)
     password = secrets.token_urlsafe(18) + "aA1!"
     redactor.add(password)
-    handle = f"deploycheck-{run_id}-{label}"[:50]
+    handle = throwaway_handle(run_id, label)
     email = f"deploycheck+{run_id}-{label}@{auth.email_domain}"
     if before_register is not None:
         before_register(email, password)
     response = api.register(email, password, handle)
     expect_status(response, (200, 201), f"registering the throwaway {label} user {email}")
-    return _login(api, label, email, password, throwaway=True, register_status=response.status_code)
+    return _login(
+        api,
+        label,
+        email,
+        password,
+        throwaway=True,
+        register_status=response.status_code,
+        username=handle,
+    )
 
 
 def _login(
@@ -149,9 +182,10 @@ def _login(
     *,
     throwaway: bool,
     register_status: int | None,
+    username: str | None = None,
 ) -> RunUser:
     auth = api.env.auth
-    response = api.login(email, password)
+    response = api.login(email, password, username)
     expect_status(response, 200, f"logging in as the {label} user {email}")
     body = json_body(response)
     token = str(json_field(response, body, auth.access_token_field, "auth.access_token_field"))
@@ -166,6 +200,7 @@ def _login(
         throwaway=throwaway,
         register_status=register_status,
         login_fields=sorted(body),
+        username=username,
     )
 
 

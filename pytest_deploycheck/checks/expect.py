@@ -77,10 +77,17 @@ def expect_latency(response: httpx.Response, budget_ms: float, budget_name: str)
 
 
 def json_field(response: httpx.Response, body: Any, name: str, setting: str) -> Any:
-    """``body[name]``, non-empty; else a failure naming the fields there are and the setting to change."""
+    """``body[name]`` (``name`` may be a dotted path, ``build.version``), non-empty; else a
+    failure naming the fields there are and the setting to change."""
     __tracebackhide__ = True
-    value = body.get(name) if isinstance(body, dict) else None
-    if value in (None, ""):
+    value: Any = body
+    for part in name.split("."):
+        if not isinstance(value, dict):
+            break
+        body, value = value, value.get(part)
+    else:
+        part = ""
+    if part or value in (None, ""):
         fields = (
             ", ".join(map(str, body)) if isinstance(body, dict) else f"a JSON {type(body).__name__}"
         )

@@ -68,6 +68,9 @@ class LatencyBudgets(_Model):
 class HealthSettings(_Model):
     """How the target reports liveness, readiness and its version."""
 
+    # Paths under api_prefix, or under the base URL with from_root (a /health at the root
+    # while the API lives under /api). "" turns a check off: the service has no such endpoint.
+    from_root: bool = False
     liveness_path: str = "/health"
     readiness_path: str = "/ready"
     info_path: str = "/info"
@@ -77,7 +80,7 @@ class HealthSettings(_Model):
     # Any other string field starting with one of these names a failing component
     # ("database": "unhealthy: connection refused").
     unhealthy_markers: tuple[str, ...] = ("unhealthy", "not ready", "down", "fail", "error")
-    version_field: str = "version"
+    version_field: str = "version"  # a dotted path for a nested value: "build.version"
 
 
 class AuthSettings(_Model):
@@ -91,8 +94,22 @@ class AuthSettings(_Model):
     second_password: str | None = None
     email_domain: str = "example.com"
     register_style: Literal["username", "full_name"] = "username"
+    # Request bodies as templates: {email}, {password}, {username}, {display_name},
+    # {refresh_token} are filled in. None: the Anki Compendium's shapes (register_style).
+    login_body: dict[str, str] | None = None
+    register_body: dict[str, str] | None = None
+    refresh_body: dict[str, str] = Field(
+        default_factory=lambda: {"refresh_token": "{refresh_token}"}
+    )
+    # "refresh_token": refresh_body is posted; "access_token": the access token is sent as
+    # the Bearer and nothing else (services that hand out no refresh token).
+    refresh_with: Literal["refresh_token", "access_token"] = "refresh_token"
+    issues_refresh_token: bool = True  # the login answer must carry refresh_token_field
     access_token_field: str = "access_token"
     refresh_token_field: str = "refresh_token"
+    # What a protected endpoint may answer without a token, and to a bad token or password.
+    missing_token_statuses: tuple[int, ...] = (401,)
+    refused_statuses: tuple[int, ...] = (401, 403)
     # After logout the access token should stop working: "warn" reports it as a
     # recommendation, "require" fails the check, "ignore" skips it.
     logout_revokes_token: Literal["warn", "require", "ignore"] = "warn"
@@ -199,6 +216,12 @@ class SecuritySettings(_Model):
     # A path (under the API prefix) that answers 5xx without a token, safely, to check
     # that error answers carry the headers too.
     probe_5xx_path: str | None = None
+    # A signed-in GET that must answer 4xx for invalid input (the 422 header probe).
+    invalid_input_path: str = "/jobs/"
+    invalid_input_params: dict[str, str] = Field(default_factory=lambda: {"page": "0"})
+    # More signed-in GETs (under the API prefix) whose cookies are checked, e.g. where the
+    # service sets its session cookie.
+    cookie_paths: tuple[str, ...] = ()
 
 
 class LoadStage(_Model):
@@ -261,6 +284,10 @@ class TargetEnv(_Model):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     load: LoadSettings = Field(default_factory=LoadSettings)
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
+    # Switch shipped suites off for this env by their marker: { journey = false }.
+    suites: dict[
+        Literal["health", "auth", "journey", "security", "load", "fuzz", "infra"], bool
+    ] = Field(default_factory=dict)
 
     _secrets: frozenset[str] = PrivateAttr(default=frozenset())
 
@@ -317,6 +344,10 @@ class TargetEnv(_Model):
     @property
     def api_url(self) -> str:
         return self.base_url + self.api_prefix
+
+    def health_url(self, path: str) -> str:
+        """A health path as the ``http`` client takes it (absolute when ``health.from_root``)."""
+        return self.base_url + path if self.health.from_root else path
 
     def with_overrides(self, **updates: Any) -> TargetEnv:
         """A validated copy with some keys replaced (e.g. from the command line)."""

@@ -366,6 +366,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             + ", ".join(context.config_file.env_names())
             + "), set default_env in the config, or pass --base-url URL"
         )
+    env = context.env
+    switched_off = sorted(name for name, on in (env.suites if env else {}).items() if not on)
+    if env is not None and switched_off:
+        for item in items:
+            off = [name for name in switched_off if item.get_closest_marker(name)]
+            if off:
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason=f"suite {off[0]!r} is off for env {env.name!r} (suites.{off[0]} = false)"
+                    )
+                )
     allowed, why = context.destructive_allowed
     if not allowed:
         skip = pytest.mark.skip(reason=f"destructive: {why}")

@@ -217,7 +217,7 @@ def probe(client: DeployClient) -> None:
     target = client.env
     with client:
         try:
-            client.get(target.health.liveness_path)
+            client.get(target.health_url(target.health.liveness_path or "/"))
         except TargetUnreachable as exc:
             raise TargetUnreachable(
                 f"{exc} — stopping the run: every check needs the target "

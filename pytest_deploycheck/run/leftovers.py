@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_deploycheck.checks.accounts import AuthApi, cleanup
+from pytest_deploycheck.checks.accounts import AuthApi, cleanup, throwaway_handle
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.run.auth_budget import AuthBudget
@@ -87,7 +87,10 @@ def remove(leftovers: Leftovers, env: TargetEnv) -> list[str]:
                 lines.append(f"left behind: {label} user: no credentials to sign in with")
                 continue
             try:
-                response = api.login(email, password)
+                username = (
+                    throwaway_handle(leftovers.run_id, label) if user.get("throwaway") else None
+                )
+                response = api.login(email, password, username)
             except DeployCheckError as exc:
                 lines.append(f"left behind: {label} user {email}: {exc}")
                 continue

@@ -36,6 +36,7 @@ class RunUser:
     throwaway: bool = False
     register_status: int | None = None
     login_fields: list[str] = field(default_factory=list)
+    username: str | None = None  # a throwaway user's handle (for services that sign in with it)
 
     @property
     def headers(self) -> dict[str, str]:

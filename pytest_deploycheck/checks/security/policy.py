@@ -166,8 +166,8 @@ def evaluate(
             "content-security-policy",
             False,
             f"Content-Security-Policy is missing on {where} (expected at least default-src or script-src "
-            "without 'unsafe-inline', 'unsafe-eval' or wildcards). The real Anki service sends none; "
-            "to accept the gap, set security.accepted.content-security-policy",
+            "without 'unsafe-inline', 'unsafe-eval' or wildcards). If this service deliberately "
+            "sends none, accept the gap: set security.accepted.content-security-policy",
         )
     else:
         add("content-security-policy", *_judge_script_sources(csp, where))
@@ -178,8 +178,8 @@ def evaluate(
         add(
             "referrer-policy",
             False,
-            f"Referrer-Policy is missing on {where} (expected one of {', '.join(allowed)}). The real Anki "
-            "service sends none; to accept the gap, set security.accepted.referrer-policy",
+            f"Referrer-Policy is missing on {where} (expected one of {', '.join(allowed)}). If this "
+            "service deliberately sends none, accept the gap: set security.accepted.referrer-policy",
         )
     else:
         # Several comma-separated values: the last one the browser knows wins.

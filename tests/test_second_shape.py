@@ -1,0 +1,56 @@
+"""Generality: the shipped suites pass on a service with other conventions, by config alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SuiteProject
+from tests.second_shape import CONFIG, running_second_shape
+
+SUITES = ("test_health.py", "test_auth_flow.py", "test_security.py", "test_journey.py")
+
+
+def test_shipped_suites_pass_on_another_service_by_configuration(
+    suite_project: SuiteProject,
+) -> None:
+    with running_second_shape() as (url, users):
+        suite_project.config(CONFIG.format(url=url))
+        result = suite_project.run("--env", "cards", *SUITES, "-rs", auth_rate_limit=None)
+        remaining = dict(users)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-4000:]
+    # health 2 (no readiness), auth 9 of 10 (the rate-limit check is opt-in), security 8;
+    # skipped: the journey, and what needs https, production or an opt-in.
+    result.assert_outcomes(passed=19, skipped=25)
+    result.stdout.fnmatch_lines(
+        [
+            "*has no readiness endpoint (health.readiness_path)*",
+            "*suite 'journey' is off for env 'cards' (suites.journey = false)*",
+        ]
+    )
+    assert "api_prefix=/api" in result.stdout.str()
+    assert remaining == {}, remaining  # the throwaway users were deleted
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "missing_token_statuses = [401]",
+            "*expected 401 (a protected endpoint without a token must refuse*",
+        ),
+        ("issues_refresh_token = true", "*the login answer has no 'refresh_token'*"),
+    ],
+)
+def test_the_conventions_are_really_checked(
+    suite_project: SuiteProject, setting: str, message: str
+) -> None:
+    """The same service with the Anki Compendium's expectations fails, naming the setting."""
+    with running_second_shape() as (url, _):
+        config = CONFIG.format(url=url).replace(
+            setting.split(" = ")[0] + " = " + ("[403]" if "statuses" in setting else "false"),
+            setting,
+        )
+        suite_project.config(config)
+        result = suite_project.run("--env", "cards", "test_auth_flow.py", auth_rate_limit=None)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([message])
