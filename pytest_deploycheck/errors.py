@@ -33,4 +33,12 @@ class TargetUnreachable(DeployCheckError):
 
 
 class CheckFailed(DeployCheckError, AssertionError):
-    """The target answered, but not as a working deployment would."""
+    """The target answered, but not as a working deployment would.
+
+    ``cause`` names what several failing checks may share (a policy item), so the verdict
+    reports them as one cause; without it, failures with the same message are grouped.
+    """
+
+    def __init__(self, message: str, *, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause

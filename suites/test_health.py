@@ -12,6 +12,7 @@ from pytest_deploycheck import (
     CheckFailed,
     DeployClient,
     TargetEnv,
+    deploy_context,
     describe,
     expect_latency,
     expect_status,
@@ -51,7 +52,9 @@ def test_readiness(http: DeployClient, deploy_env: TargetEnv) -> None:
     check_probe(http, deploy_env, health.readiness_path, health.ready_values, "ready")
 
 
-def test_deployed_version(http: DeployClient, deploy_env: TargetEnv) -> None:
+def test_deployed_version(
+    request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv
+) -> None:
     expected = deploy_env.expected_version
     if not expected:
         pytest.skip("no expected version: set expected_version in the env or pass --expect-version")
@@ -63,6 +66,7 @@ def test_deployed_version(http: DeployClient, deploy_env: TargetEnv) -> None:
     deployed = json_field(
         response, json_body(response), health.version_field, "health.version_field"
     )
+    deploy_context(request.config).facts["deployed_version"] = str(deployed)
     if str(deployed) != expected:
         raise CheckFailed(
             f"deployed version is {deployed!r} but {expected!r} was expected "

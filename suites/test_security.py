@@ -158,9 +158,12 @@ def test_security_headers(
     for finding in findings:
         if finding.warns:
             recommend(finding.message)
-    failures = [f.message for f in findings if f.fails]
-    if failures:
-        raise CheckFailed("; ".join(failures))
+    failing = [f for f in findings if f.fails]
+    if failing:
+        raise CheckFailed(
+            "; ".join(f.message for f in failing),
+            cause="security header policy: " + ", ".join(sorted({f.item for f in failing})),
+        )
 
 
 # CORS --------------------------------------------------------------------------------------

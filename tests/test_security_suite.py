@@ -143,7 +143,7 @@ def test_the_real_services_gaps_are_named_and_can_be_accepted(
         ]
     )
     result.stdout.fnmatch_lines(
-        ["*Referrer-Policy is missing*to accept the gap, set security.accepted.referrer-policy*"]
+        ["*Referrer-Policy is missing*accept the gap: set security.accepted.referrer-policy*"]
     )
 
     suite_project.config(

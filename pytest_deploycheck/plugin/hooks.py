@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from pytest_deploycheck.config import ConfigError, Requested, TargetEnv, resolve
-from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
+from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnreachable
 from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fixtures by name here)
     CONTEXT,
     EXCHANGES_FROM,
@@ -44,7 +44,8 @@ from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fi
     uploaded_job,
 )
 from pytest_deploycheck.plugin.option_types import positive_seconds
-from pytest_deploycheck.plugin.reporting import UNREACHABLE, RunReporting, redact_report
+from pytest_deploycheck.plugin.reporting import CAUSE, UNREACHABLE, RunReporting, redact_report
+from pytest_deploycheck.plugin.verdict import Verdict, write_facts
 from pytest_deploycheck.run.context import DeployContext
 from pytest_deploycheck.run.leftovers import ledger_path
 from pytest_deploycheck.run.redaction import Redactor
@@ -67,6 +68,7 @@ _WORKER_STATE_DIR = "deploycheck_state_dir"
 _WORKER_OWNER_PID = "deploycheck_owner_pid"
 _WORKER_RUN_ID = "deploycheck_run_id"
 _WORKER_LEDGER = "deploycheck_ledger"
+_WORKER_FAILURE = "deploycheck_failure"
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -124,6 +126,23 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         dest="deploycheck_check_rate_limit",
         help="run the opt-in check that the auth rate limit exists (it spends this IP's auth "
         "budget for a minute; destructive)",
+    )
+    group.addoption(
+        "--deploycheck-json",
+        dest="deploycheck_json",
+        metavar="PATH",
+        default=None,
+        help="write the verdict as JSON (verdict, causes, counts, timings, versions, cleanup) "
+        "for dashboards and chat notifications",
+    )
+    group.addoption(
+        "--wait-for-version",
+        dest="deploycheck_wait_for_version",
+        metavar="SECONDS",
+        type=positive_seconds("--wait-for-version"),
+        default=None,
+        help="before any check, wait up to SECONDS for the info endpoint to report the expected "
+        "version (a stage started during a rollout judges the new release)",
     )
     group.addoption(
         "--no-shipped-suites",
@@ -278,7 +297,9 @@ def _build_context(config: pytest.Config) -> DeployContext:
     if workerinput is not None:
         state_dir = workerinput.get(_WORKER_STATE_DIR)
         ledger = workerinput.get(_WORKER_LEDGER)
+        failure = workerinput.get(_WORKER_FAILURE)
         return DeployContext(
+            failure=CheckFailed(failure) if failure else None,
             state_dir=Path(state_dir) if state_dir else None,
             owner_pid=int(workerinput.get(_WORKER_OWNER_PID, os.getpid())),
             is_worker=True,
@@ -310,6 +331,8 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput[_WORKER_OWNER_PID] = context.owner_pid
         node.workerinput[_WORKER_RUN_ID] = context.run_id
         node.workerinput[_WORKER_LEDGER] = str(context.ledger) if context.ledger else None
+        if context.failure is not None:
+            node.workerinput[_WORKER_FAILURE] = str(context.failure)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -421,6 +444,23 @@ def planned_auth_calls(env: TargetEnv, items: list[pytest.Item]) -> int:
     return calls
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """--wait-for-version, on the controller, before any worker or check starts."""
+    config = session.config
+    context: DeployContext | None = config.stash.get(CONTEXT, None)
+    seconds = config.getoption("deploycheck_wait_for_version", None)
+    if context is None or context.is_worker or not seconds or context.env is None:
+        return
+    from pytest_deploycheck.run.rollout import wait_for_version
+
+    try:
+        target = context.reach()
+        wait_for_version(target, context.redactor, seconds, on_progress=context.on_wait)
+    except DeployCheckError as exc:
+        context.failure = exc  # the first check fails with it; the run stops there
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Any:
     """Start the journey's upload ahead when a selected, runnable check needs its job."""
@@ -451,6 +491,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed and isinstance(error, DeployCheckError):
         # Our messages say what happened; a traceback through the plugin would only hide it.
         report.longrepr = str(error)
+        if isinstance(error, CheckFailed) and error.cause:
+            report.user_properties.append((CAUSE, error.cause))
+        if error is context.failure and not isinstance(error, TargetUnreachable):
+            item.session.shouldfail = str(error)  # --wait-for-version: nothing else to judge
         if isinstance(error, TargetUnreachable):
             item.session.shouldfail = f"target unreachable: {error.cause or error}"
             report.user_properties.append((UNREACHABLE, str(error)))
@@ -472,17 +516,61 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    context: DeployContext | None = session.config.stash.get(CONTEXT, None)
+    """Before JUnit and HTML are written: clean up, then decide the verdict they carry."""
+    config = session.config
+    context: DeployContext | None = config.stash.get(CONTEXT, None)
     if context is None:
         return
     context.stop_background()
+    if context.state_dir is not None and context.state_dir.is_dir():
+        write_facts(context.state_dir, os.getpid(), context.run_facts())
     if context.is_worker:
         return
     try:
         context.notes.extend(context.cleanup())
     except DeployCheckError as exc:
         context.notes.append(f"cleanup failed: {exc}")
+    reporting: RunReporting | None = config.pluginmanager.get_plugin(RunReporting.NAME)
+    if reporting is None or context.env is None:
+        return
+    verdict = reporting.decide(session, context)
+    session.exitstatus = verdict.exit_code
+    _publish(config, verdict, context)
+
+
+def _publish(config: pytest.Config, verdict: Verdict, context: DeployContext) -> None:
+    """JUnit's run properties and the JSON summary: the verdict where machines read it."""
+    from _pytest.junitxml import xml_key
+
+    redact = context.redactor.text
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:
+        properties = {
+            "deploycheck_verdict": verdict.verdict,
+            "deploycheck_env": verdict.env,
+            "deploycheck_target": verdict.target,
+            "deploycheck_production": "yes" if verdict.production else "no",
+            "deploycheck_expected_version": verdict.expected_version,
+            "deploycheck_deployed_version": verdict.deployed_version,
+            "deploycheck_plugin_version": verdict.plugin_version,
+        }
+        for name, value in properties.items():
+            if value is not None:
+                xml.add_global_property(name, redact(str(value)))
+        for number, cause in enumerate(verdict.causes, 1):
+            xml.add_global_property(
+                f"deploycheck_cause_{number}",
+                redact(f"{cause.summary} ({len(cause.checks)} checks)"),
+            )
+        for recommendation in verdict.recommendations:
+            xml.add_global_property("deploycheck_recommendation", redact(recommendation))
+    path = config.getoption("deploycheck_json")
+    if path:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(redact(verdict.to_json()))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

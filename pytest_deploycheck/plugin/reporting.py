@@ -15,10 +15,59 @@ import pytest
 
 from pytest_deploycheck.checks.security.policy import REPORT_PROPERTY, ItemGrade, grade
 from pytest_deploycheck.plugin.fixtures import CONTEXT, RECOMMENDATION
+from pytest_deploycheck.plugin.verdict import (
+    EXIT_CHECKS_FAILED,
+    EXIT_GREEN,
+    EXIT_INTERRUPTED,
+    EXIT_UNREACHABLE,
+    Verdict,
+    group_causes,
+    latency_rows,
+    plugin_version,
+    read_facts,
+)
 from pytest_deploycheck.run.context import DeployContext
 from pytest_deploycheck.run.redaction import Redactor
 
 UNREACHABLE = "deploycheck_unreachable"
+CAUSE = "deploycheck_cause"
+
+
+def failure_message(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, str):
+        return longrepr
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        return str(crash.message)
+    return str(longrepr)
+
+
+def suite_of(nodeid: str) -> str:
+    """``test_health.py::test_liveness`` -> ``health``; a team's own file keeps its name."""
+    file = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    return file.removeprefix("test_").removesuffix(".py")
+
+
+def suites_sha() -> str | None:
+    """The git commit the shipped suites come from, when they are in a checkout."""
+    import subprocess
+
+    from pytest_deploycheck.shipped import shipped
+
+    suites = shipped("suites")
+    if suites is None:
+        return None
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(suites), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
 
 
 class RunReporting:
@@ -35,8 +84,40 @@ class RunReporting:
         self.unreachable: list[str] = []
         self.recommendations: list[tuple[str, str]] = []
         self.security: list[tuple[str, str, bool]] = []
+        self.outcomes: dict[str, str] = {}  # nodeid -> passed / failed / error / skipped
+        self.failures: list[tuple[str, str, str]] = []  # (nodeid, kind, message)
+        self.verdict: Verdict | None = None
+
+    def _record_outcome(self, report: pytest.TestReport) -> None:
+        nodeid = report.nodeid
+        if report.when == "call":
+            outcome = "skipped" if report.skipped else report.outcome
+            self.outcomes[nodeid] = outcome
+        elif report.failed:
+            self.outcomes[nodeid] = "error"
+        elif report.skipped:
+            self.outcomes.setdefault(nodeid, "skipped")
+        if report.failed:
+            kind = (
+                "unreachable"
+                if any(name == UNREACHABLE for name, _ in report.user_properties)
+                else "failed"
+                if report.when == "call"
+                else "error"
+            )
+            named = [str(value) for name, value in report.user_properties if name == CAUSE]
+            self.failures.append((nodeid, kind, named[0] if named else failure_message(report)))
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for nodeid, outcome in self.outcomes.items():
+            suite = suite_of(nodeid)
+            counts.setdefault(suite, {}).setdefault(outcome, 0)
+            counts[suite][outcome] += 1
+        return counts
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._record_outcome(report)
         for name, value in report.user_properties:
             if name == UNREACHABLE:
                 self.unreachable.append(str(value))
@@ -51,10 +132,19 @@ class RunReporting:
         return grade(self.security) if self.security else None
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
+        """pytest-html: a skipped check shows its reason, not a Python tuple."""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            data[:] = [f'<div class="log">skipped: {html.escape(reason)}</div>']
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str]
     ) -> None:
-        """pytest-html: the security grade above the results table."""
+        """pytest-html: the verdict as a banner, and the security grade, above the results."""
+        if self.verdict is not None:
+            prefix.append(self.verdict.render_html())
         result = self.security_grade()
         if result is None:
             return
@@ -68,10 +158,61 @@ class RunReporting:
             f"<h3>deploycheck: security grade</h3><p>{html.escape(headline)}</p><table>{cells}</table>"
         )
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.unreachable and session.exitstatus == pytest.ExitCode.INTERRUPTED:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    def decide(self, session: pytest.Session, context: DeployContext) -> Verdict:
+        """The run's verdict and its exit code, from what the reports carried."""
+        status = int(session.exitstatus)
+        if self.unreachable:
+            verdict, code = "unreachable", EXIT_UNREACHABLE
+        elif status == pytest.ExitCode.INTERRUPTED:
+            verdict, code = "interrupted", EXIT_INTERRUPTED
+        elif self.failures or status == pytest.ExitCode.TESTS_FAILED:
+            verdict, code = "red", EXIT_CHECKS_FAILED
+        elif not any(o == "passed" for o in self.outcomes.values()):
+            verdict, code = "nothing ran", status
+        else:
+            verdict, code = "green", EXIT_GREEN
+        env = context.target or context.env
+        facts = read_facts(context.state_dir) if context.state_dir else []
+        samples: dict[str, list[float]] = {}
+        timeline: list[dict[str, Any]] = []
+        deployed = None
+        for fact in facts:
+            for name, values in fact.get("latency", {}).items():
+                samples.setdefault(name, []).extend(values)
+            timeline = timeline or fact.get("timeline", [])
+            deployed = deployed or fact.get("deployed_version")
+        graded = self.security_grade()
+        expected = context.resolution.expected_version.value or (
+            env.expected_version if env else None
+        )
+        self.verdict = Verdict(
+            verdict=verdict,
+            exit_code=code,
+            env=env.name if env else None,
+            target=env.base_url if env else None,
+            production=bool(env and env.production),
+            expected_version=expected,
+            deployed_version=deployed,
+            plugin_version=plugin_version(),
+            counts=self.counts(),
+            causes=group_causes(self.failures),
+            timeline=timeline,
+            latency=latency_rows(samples),
+            grade={
+                "headline": graded[0],
+                "items": [
+                    {"item": r.item, "status": r.status, "level": r.level, "answers": r.answers}
+                    for r in graded[1]
+                ],
+            }
+            if graded
+            else None,
+            cleanup=[line for line in context.notes if "cleanup" in line or "left behind" in line],
+            recommendations=[f"{nodeid}: {message}" for nodeid, message in self.recommendations],
+            duration_s=0.0,
+            suites_sha=suites_sha(),
+        )
+        return self.verdict
 
     def pytest_terminal_summary(
         self, terminalreporter: Any, exitstatus: int, config: pytest.Config
@@ -113,6 +254,12 @@ class RunReporting:
         if lines:
             terminalreporter.section("deploycheck")
             for line in lines:
+                terminalreporter.write_line(context.redactor.text(line))
+        touched = context.target is not None or context.failure is not None
+        if self.verdict is not None and self.verdict.verdict != "nothing ran" and touched:
+            green = self.verdict.verdict == "green"
+            terminalreporter.section("deploycheck: verdict", green=green, red=not green)
+            for line in self.verdict.render_lines():
                 terminalreporter.write_line(context.redactor.text(line))
 
 

@@ -27,6 +27,9 @@ class Worker:
         self.decks_dir.mkdir(parents=True, exist_ok=True)
         self._stop = threading.Event()
         self._wake = threading.Event()
+        # Held while a job is created and answered: the upload answers the job as created
+        # (pending), as a real API does before its queue delivers the job to a worker.
+        self.claim_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="reference-worker", daemon=True)
 
     def start(self) -> None:
@@ -45,7 +48,8 @@ class Worker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            job = None if self.faults.on("job-stuck") else self.db.claim_pending_job()
+            with self.claim_lock:
+                job = None if self.faults.on("job-stuck") else self.db.claim_pending_job()
             if job is None:
                 self._wake.wait(0.2)
                 self._wake.clear()

@@ -43,6 +43,7 @@ class DeployContext:
     target: TargetEnv | None = None  # the env with a concrete base_url, once reached
     failure: DeployCheckError | None = None  # why the target could not be reached
     notes: list[str] = field(default_factory=list)  # for the terminal summary
+    facts: dict[str, object] = field(default_factory=dict)  # timeline, deployed version
     exchanges: list[Exchange] = field(default_factory=list)  # every request of this process
     _embedded_target: TargetEnv | None = None
     _reach_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -66,6 +67,19 @@ class DeployContext:
 
             self._journey_ahead = JourneyAhead(self)
         return self._journey_ahead
+
+    def run_facts(self) -> dict[str, object]:
+        """What this process saw that the verdict reports: latencies, the timeline, the version."""
+        from pytest_deploycheck.plugin.verdict import endpoint_of
+
+        target = self.target or self.env
+        base = target.base_url if target is not None else ""
+        latency: dict[str, list[float]] = {}
+        for exchange in self.exchanges:
+            if exchange.status is not None:
+                name = endpoint_of(exchange.method, exchange.url, base)
+                latency.setdefault(name, []).append(round(exchange.elapsed_ms, 2))
+        return {**self.facts, "latency": latency}
 
     def stop_background(self) -> None:
         """Stop what runs in the background (the journey ahead) before cleanup."""

@@ -179,4 +179,7 @@ class JourneyAhead:
         deck_id = run.job.get(env.journey.deck_id_field)
         if deck_id:
             self.context.store.record("smoke", "deck", str(deck_id))
+        self.context.facts["timeline"] = [
+            {"status": t.status, "at_s": round(t.at_s, 2)} for t in run.transitions
+        ]
         return run

@@ -69,27 +69,29 @@ async def upload(
     uploads.mkdir(exist_ok=True)
     path = uploads / f"{job_id}.pdf"
     path.write_bytes(content)
-    s.db.insert(
-        "jobs",
-        {
-            "id": job_id,
-            "user_id": user["id"],
-            "status": "pending",
-            "progress_percent": 0,
-            "source_filename": Path(file.filename or "upload.pdf").name,
-            "source_file_path": str(path),
-            "page_start": page_start,
-            "page_end": page_end,
-            "card_density": card_density,
-            "subject": subject,
-            "chapter": chapter,
-            "custom_tags": json.dumps(tags),
-            "created_at": now(),
-            "updated_at": now(),
-        },
-    )
+    with s.worker.claim_lock:
+        s.db.insert(
+            "jobs",
+            {
+                "id": job_id,
+                "user_id": user["id"],
+                "status": "pending",
+                "progress_percent": 0,
+                "source_filename": Path(file.filename or "upload.pdf").name,
+                "source_file_path": str(path),
+                "page_start": page_start,
+                "page_end": page_end,
+                "card_density": card_density,
+                "subject": subject,
+                "chapter": chapter,
+                "custom_tags": json.dumps(tags),
+                "created_at": now(),
+                "updated_at": now(),
+            },
+        )
+        answer = job_out(_job(request, job_id))
     s.worker.wake()
-    return job_out(_job(request, job_id))
+    return answer
 
 
 @router.get("/", response_model=JobPage, responses=errors(401))

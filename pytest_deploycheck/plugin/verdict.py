@@ -1,0 +1,253 @@
+"""The verdict at a glance: one block at the end of every run, the same in HTML, JUnit and JSON.
+
+What the run judged (env, target, versions), how each suite fared, the
+journey's timeline, latency per endpoint, the security grade, what cleanup
+did, and for a red run the **causes**: failures that share a cause (the same
+failing answer, the same failed shared fixture, the same policy item) are one
+cause with the checks it broke listed under it. Two messages are the same
+cause when they are equal once the parts that vary per check are masked
+(ids, numbers, durations).
+
+Facts that only a worker saw (latencies, the timeline, the deployed version)
+reach the controller through ``facts-<pid>.json`` files in the run's state
+directory (:func:`write_facts`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_deploycheck._version import __version__
+
+# Exit codes (README, "In a CI post-deploy stage").
+EXIT_GREEN = 0
+EXIT_CHECKS_FAILED = 1
+EXIT_INTERRUPTED = 2
+EXIT_USAGE = 4
+EXIT_UNREACHABLE = 6
+
+_VARYING = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # uuids
+    r"|\b[0-9a-f]{10,}\b"  # run ids, hashes
+    r"|\d+(?:\.\d+)?"  # numbers: ports, times, counts
+)
+_ID_IN_PATH = re.compile(r"/(?=[^/?#]*\d)[^/?#]{6,}")
+
+
+@dataclass
+class Cause:
+    """One reason the run is red, and the checks it broke."""
+
+    summary: str
+    kind: str  # "unreachable", "failed" (reached, but wrong), "error" (a fixture failed)
+    checks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    verdict: str  # "green", "red", "unreachable", "interrupted", "nothing ran"
+    exit_code: int
+    env: str | None
+    target: str | None
+    production: bool
+    expected_version: str | None
+    deployed_version: str | None
+    plugin_version: str
+    counts: dict[str, dict[str, int]]
+    causes: list[Cause]
+    timeline: list[dict[str, Any]]
+    latency: list[dict[str, Any]]
+    grade: dict[str, Any] | None
+    cleanup: list[str]
+    recommendations: list[str]
+    duration_s: float
+    suites_sha: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    def headline(self) -> str:
+        where = f"env {self.env} at {self.target}" if self.env else "no target"
+        passed = sum(c.get("passed", 0) for c in self.counts.values())
+        failed = sum(c.get("failed", 0) + c.get("error", 0) for c in self.counts.values())
+        if self.verdict == "green":
+            return f"GREEN: the deployment works ({where}; {passed} checks passed)"
+        if self.verdict == "unreachable":
+            return f"RED: the target could not be reached ({where})"
+        if self.verdict == "interrupted":
+            return f"INTERRUPTED: the run was stopped before its verdict ({where})"
+        if self.verdict == "nothing ran":
+            return f"NO VERDICT: no check ran ({where})"
+        causes = len(self.causes)
+        return (
+            f"RED: {failed} checks failed from {causes} cause{'s' if causes != 1 else ''} ({where})"
+        )
+
+    def render_lines(self) -> list[str]:
+        """The terminal block."""
+        lines = [self.headline()]
+        version = self.deployed_version or "not read"
+        expected = f", expected {self.expected_version}" if self.expected_version else ""
+        lines.append(
+            f"target: {self.target or '-'}  production: {'yes' if self.production else 'no'}  "
+            f"version: {version}{expected}  pytest-deploycheck {self.plugin_version}"
+        )
+        for suite, counts in sorted(self.counts.items()):
+            shown = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()) if n)
+            lines.append(f"  {suite:<14} {shown}")
+        for number, cause in enumerate(self.causes, 1):
+            lines.append(f"cause {number}: {cause.summary}")
+            for check in cause.checks[:8]:
+                lines.append(f"    broke {check}")
+            if len(cause.checks) > 8:
+                lines.append(f"    … and {len(cause.checks) - 8} more")
+        if self.timeline:
+            steps = " -> ".join(f"{t['status']} {t['at_s']:.1f}s" for t in self.timeline)
+            lines.append(f"journey: upload -> {steps}")
+        if self.latency:
+            shown = ", ".join(
+                f"{row['endpoint']} {row['median_ms']:.0f} ms" for row in self.latency[:8]
+            )
+            lines.append(f"latency (median): {shown}")
+        if self.grade:
+            lines.append(f"security: {self.grade['headline']}")
+        return lines
+
+    def render_html(self) -> str:
+        """The banner at the top of the pytest-html report."""
+        colour = {"green": "#1a7f37", "interrupted": "#9a6700"}.get(self.verdict, "#cf222e")
+        rows = "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+            for k, v in (
+                ("env", self.env or "-"),
+                ("target", self.target or "-"),
+                ("production", "yes" if self.production else "no"),
+                ("deployed version", self.deployed_version or "not read"),
+                ("expected version", self.expected_version or "not checked"),
+                ("pytest-deploycheck", self.plugin_version),
+                ("suites' git SHA", self.suites_sha or "unknown"),
+                ("cleanup", "; ".join(self.cleanup) or "nothing to clean"),
+            )
+        )
+        counts = "".join(
+            f"<tr><td>{html.escape(suite)}</td>"
+            + "".join(
+                f"<td>{counts.get(o, 0)}</td>" for o in ("passed", "failed", "error", "skipped")
+            )
+            + "</tr>"
+            for suite, counts in sorted(self.counts.items())
+        )
+        causes = "".join(
+            f"<li><b>{html.escape(c.summary)}</b><ul>"
+            + "".join(f"<li>{html.escape(check)}</li>" for check in c.checks)
+            + "</ul></li>"
+            for c in self.causes
+        )
+        timeline = " &rarr; ".join(
+            f"{html.escape(str(t['status']))} {t['at_s']:.1f}s" for t in self.timeline
+        )
+        latency = "".join(
+            f"<tr><td>{html.escape(r['endpoint'])}</td><td>{r['count']}</td>"
+            f"<td>{r['median_ms']:.0f}</td><td>{r['max_ms']:.0f}</td></tr>"
+            for r in self.latency
+        )
+        parts = [
+            f'<div id="deploycheck-verdict" style="border:3px solid {colour};padding:12px;'
+            'margin:8px 0;border-radius:6px">',
+            f'<h2 style="color:{colour};margin:0 0 8px">{html.escape(self.headline())}</h2>',
+        ]
+        if causes:
+            parts.append(f"<h3>Causes</h3><ol>{causes}</ol>")
+        parts.append(f"<table>{rows}</table>")
+        parts.append(
+            "<h3>Checks per suite</h3><table><tr><th>suite</th><th>passed</th><th>failed</th>"
+            f"<th>errors</th><th>skipped</th></tr>{counts}</table>"
+        )
+        if timeline:
+            parts.append(f"<h3>Journey</h3><p>upload &rarr; {timeline}</p>")
+        if latency:
+            parts.append(
+                "<h3>Latency per endpoint</h3><table><tr><th>endpoint</th><th>answers</th>"
+                f"<th>median ms</th><th>max ms</th></tr>{latency}</table>"
+            )
+        parts.append("</div>")
+        return "".join(parts)
+
+
+_EXCHANGE = re.compile(r"^([A-Z]+) (\S+) -> (\d{3})\b")
+
+
+def cause_key(message: str) -> str:
+    """What stays the same when one cause breaks several checks: the failing exchange
+    (``POST …/upload/ -> 500``) when the message starts with one, else the message."""
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    exchange = _EXCHANGE.match(first)
+    if exchange:
+        method, url, status = exchange.groups()
+        return f"{method} {_VARYING.sub('#', url.split('?', 1)[0])} -> {status}"
+    return _VARYING.sub("#", first)
+
+
+def summary_of(message: str, limit: int = 240) -> str:
+    first = message.strip().splitlines()[0] if message.strip() else "(no message)"
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def group_causes(failures: list[tuple[str, str, str]]) -> list[Cause]:
+    """``(nodeid, kind, message)`` -> causes, the ones that broke most checks first."""
+    causes: dict[str, Cause] = {}
+    for nodeid, kind, message in failures:
+        key = cause_key(message)
+        cause = causes.setdefault(key, Cause(summary_of(message), kind))
+        if nodeid not in cause.checks:
+            cause.checks.append(nodeid)
+        if kind == "unreachable":
+            cause.kind = kind
+    return sorted(causes.values(), key=lambda c: (c.kind != "unreachable", -len(c.checks)))
+
+
+def endpoint_of(method: str, url: str, base_url: str) -> str:
+    """``GET https://x/api/v1/jobs/3f2a…`` -> ``GET /api/v1/jobs/[id]``."""
+    path = url[len(base_url) :] if base_url and url.startswith(base_url) else url
+    path = path.split("?", 1)[0]
+    return f"{method} {_ID_IN_PATH.sub('/[id]', path)}"
+
+
+def latency_rows(samples: dict[str, list[float]]) -> list[dict[str, Any]]:
+    return sorted(
+        (
+            {
+                "endpoint": name,
+                "count": len(values),
+                "median_ms": statistics.median(values),
+                "max_ms": max(values),
+            }
+            for name, values in samples.items()
+            if values
+        ),
+        key=lambda row: -row["median_ms"],
+    )
+
+
+def write_facts(state_dir: Path, pid: int, facts: dict[str, Any]) -> None:
+    (state_dir / f"facts-{pid}.json").write_text(json.dumps(facts))
+
+
+def read_facts(state_dir: Path) -> list[dict[str, Any]]:
+    found = []
+    for path in sorted(state_dir.glob("facts-*.json")):
+        try:
+            found.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def plugin_version() -> str:
+    return __version__
