@@ -176,10 +176,19 @@ def _validate_env(
 ) -> TargetEnv:
     try:
         env = TargetEnv.model_validate({**raw, "name": name})
-        if env.is_embedded and "rate_limit" not in env.auth.model_fields_set:
+        explicit_budget = "rate_limit" in env.auth.model_fields_set
+        if env.is_embedded and "auth_rate_limit" not in env.embedded.settings:
+            # A smoke run spends 7 auth calls: an embedded deployment allows 10 a minute
+            # unless told otherwise, so a demo never waits (real_service mode: set 5).
+            embedded = {
+                **env.embedded.model_dump(),
+                "settings": {**env.embedded.settings, "auth_rate_limit": 10},
+            }
+            env = env.with_overrides(embedded=embedded)
+        if env.is_embedded and not explicit_budget:
             # The plugin starts this deployment: its auth budget is known, not assumed.
             settings = env.embedded.settings
-            calls = int(settings.get("auth_rate_limit", 5))  # type: ignore[arg-type]
+            calls = int(settings.get("auth_rate_limit", 10))  # type: ignore[arg-type]
             window = float(settings.get("auth_rate_window_s", 60))  # type: ignore[arg-type]
             budget = f"{calls}/{window:g}s" if calls > 0 else "off"
             env = env.with_overrides(auth={**env.auth.model_dump(), "rate_limit": budget})

@@ -148,11 +148,15 @@ def deck(
 
 
 @pytest.fixture(scope="session")
-def deck_report(deploy_env: TargetEnv, deck: journey.DownloadedDeck) -> DeckReport:
+def deck_report(
+    request: pytest.FixtureRequest, deploy_env: TargetEnv, deck: journey.DownloadedDeck
+) -> DeckReport:
     """The deck validated: archive, collection, notes, cards, and an import with Anki's own engine."""
-    return validate_apkg(
+    report = validate_apkg(
         deck.content, min_notes=deploy_env.journey.min_notes, content_type=deck.content_type
     )
+    deploy_context(request.config).facts["deck"] = report.summary()
+    return report
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ from pytest_deploycheck.run.context import DeployContext
 from pytest_deploycheck.run.redaction import Redactor
 
 UNREACHABLE = "deploycheck_unreachable"
+STARTED = pytest.StashKey[float]()
 CAUSE = "deploycheck_cause"
 
 
@@ -79,6 +81,9 @@ class RunReporting:
     """
 
     NAME = "deploycheck-reporting"
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        session.config.stash[STARTED] = time.time()
 
     def __init__(self) -> None:
         self.unreachable: list[str] = []
@@ -176,7 +181,9 @@ class RunReporting:
         samples: dict[str, list[float]] = {}
         timeline: list[dict[str, Any]] = []
         deployed = None
+        deck = None
         for fact in facts:
+            deck = deck or fact.get("deck")
             for name, values in fact.get("latency", {}).items():
                 samples.setdefault(name, []).extend(values)
             timeline = timeline or fact.get("timeline", [])
@@ -209,7 +216,8 @@ class RunReporting:
             else None,
             cleanup=[line for line in context.notes if "cleanup" in line or "left behind" in line],
             recommendations=[f"{nodeid}: {message}" for nodeid, message in self.recommendations],
-            duration_s=0.0,
+            duration_s=round(time.time() - session.config.stash.get(STARTED, time.time()), 2),
+            deck=deck,
             suites_sha=suites_sha(),
         )
         return self.verdict

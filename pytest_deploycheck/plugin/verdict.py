@@ -67,6 +67,7 @@ class Verdict:
     cleanup: list[str]
     recommendations: list[str]
     duration_s: float
+    deck: str | None = None
     suites_sha: str | None = None
 
     def to_json(self) -> str:
@@ -110,6 +111,8 @@ class Verdict:
         if self.timeline:
             steps = " -> ".join(f"{t['status']} {t['at_s']:.1f}s" for t in self.timeline)
             lines.append(f"journey: upload -> {steps}")
+        if self.deck:
+            lines.append(f"deck: {self.deck}")
         if self.latency:
             shown = ", ".join(
                 f"{row['endpoint']} {row['median_ms']:.0f} ms" for row in self.latency[:8]
@@ -171,6 +174,8 @@ class Verdict:
         )
         if timeline:
             parts.append(f"<h3>Journey</h3><p>upload &rarr; {timeline}</p>")
+        if self.deck:
+            parts.append(f"<h3>Deck</h3><p>{html.escape(self.deck)}</p>")
         if latency:
             parts.append(
                 "<h3>Latency per endpoint</h3><table><tr><th>endpoint</th><th>answers</th>"
