@@ -174,6 +174,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _collect_the_shipped_suites(config, context)
     _end_like_ctrl_c_on_sigterm(config)
     _redact_every_log_record(config, context.redactor)
+    _describe_the_target_in_metadata(config, context)
     if not context.is_worker:
 
         def show_progress(line: str) -> None:
@@ -229,6 +230,23 @@ def _check_rootdir_not_moved_by_config_path(config: pytest.Config) -> None:
         "reads the rootdir before it knows this option); write --deploycheck-config=PATH, or set "
         "DEPLOYCHECK_CONFIG=PATH"
     )
+
+
+def _describe_the_target_in_metadata(config: pytest.Config, context: DeployContext) -> None:
+    """pytest-html's Environment table (pytest-metadata) names what the run judged."""
+    env = context.env
+    if env is None or context.is_worker or not config.pluginmanager.has_plugin("metadata"):
+        return
+    from pytest_metadata.plugin import metadata_key
+
+    metadata = config.stash[metadata_key]
+    metadata["deploycheck env"] = f"{env.name} ({context.resolution.env_name.origin})"
+    metadata["deploycheck target"] = (
+        "embedded reference deployment" if env.is_embedded else env.base_url
+    )
+    metadata["deploycheck production"] = "yes" if env.production else "no"
+    if context.resolution.expected_version.value:
+        metadata["deploycheck expected version"] = str(context.resolution.expected_version.value)
 
 
 def _redact_every_log_record(config: pytest.Config, redactor: Redactor) -> None:

@@ -176,6 +176,9 @@ class Verdict:
             parts.append(f"<h3>Journey</h3><p>upload &rarr; {timeline}</p>")
         if self.deck:
             parts.append(f"<h3>Deck</h3><p>{html.escape(self.deck)}</p>")
+        if self.recommendations:
+            items = "".join(f"<li>{html.escape(r)}</li>" for r in self.recommendations)
+            parts.append(f"<h3>Recommendations (not failures)</h3><ul>{items}</ul>")
         if latency:
             parts.append(
                 "<h3>Latency per endpoint</h3><table><tr><th>endpoint</th><th>answers</th>"
