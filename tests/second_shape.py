@@ -30,6 +30,7 @@ health = {{ from_root = true, readiness_path = "", info_path = "/health", versio
 paths = {{ register = "/auth/signup", login = "/auth/token", refresh = "/auth/refresh", logout = "/auth/logout", me = "/users/me", delete_account = "/users/me" }}
 security.invalid_input_path = "/cards"
 security.invalid_input_params = {{ limit = "-1" }}
+security.cookie_paths = ["/session"]              # where it sets its session cookie
 
 [envs.cards.auth]
 rate_limit = "off"
@@ -126,22 +127,33 @@ def create_app() -> Any:
     def delete_me(username: str = Depends(current)) -> None:
         users.pop(username, None)
 
+    @app.get("/api/session")
+    def session(username: str = Depends(current)) -> JSONResponse:
+        response = JSONResponse({"username": username})
+        flags = "" if app.state.loose_cookie else "; HttpOnly; SameSite=Lax"
+        response.headers["set-cookie"] = f"session={secrets.token_hex(8)}; Path=/{flags}"
+        return response
+
     @app.get("/api/cards")
     def cards(limit: int = Query(20, ge=1), username: str = Depends(current)) -> dict[str, Any]:
         return {"items": [], "limit": limit}
 
     app.state.users = users
+    app.state.loose_cookie = False
     return app
 
 
 @contextmanager
-def running_second_shape() -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
+def running_second_shape(
+    loose_cookie: bool = False,
+) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
     """Serve it on a free loopback port; yields its URL and its users (to prove cleanup)."""
     import uvicorn
 
     from tests.servers import free_port
 
     app = create_app()
+    app.state.loose_cookie = loose_cookie
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")

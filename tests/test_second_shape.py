@@ -20,7 +20,7 @@ def test_shipped_suites_pass_on_another_service_by_configuration(
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-4000:]
     # health 2 (no readiness), auth 9 of 10 (the rate-limit check is opt-in), security 8;
     # skipped: the journey, and what needs https, production or an opt-in.
-    result.assert_outcomes(passed=19, skipped=25)
+    result.assert_outcomes(passed=20, skipped=24)  # the session cookie is checked too
     result.stdout.fnmatch_lines(
         [
             "*has no readiness endpoint (health.readiness_path)*",
@@ -54,3 +54,17 @@ def test_the_conventions_are_really_checked(
         result = suite_project.run("--env", "cards", "test_auth_flow.py", auth_rate_limit=None)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([message])
+
+
+def test_the_session_cookie_where_the_service_sets_it_is_checked(
+    suite_project: SuiteProject,
+) -> None:
+    with running_second_shape(loose_cookie=True) as (url, _):
+        suite_project.config(CONFIG.format(url=url))
+        result = suite_project.run(
+            "--env", "cards", "test_security.py", "-k", "cookies", auth_rate_limit=None
+        )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*cookie 'session' from GET */api/session -> 200 OK lacks HttpOnly, SameSite*"]
+    )
