@@ -57,7 +57,7 @@ def test_trickling_answer_stops_at_the_total_deadline(suite_project: SuiteProjec
         ]
     )
     assert "nothing listens" not in result.stdout.str()
-    assert took < 10, took  # not minutes: the deadline held (start-up included)
+    assert took < 20, took  # not minutes: the deadline held (start-up included)
     assert_no_plugin_traceback(result)
 
 
