@@ -138,7 +138,12 @@ CREATES_DATA = {"upload", "download"}
 @pytest.mark.parametrize(
     "answer",
     [
-        pytest.param(name, marks=[pytest.mark.destructive] if name in CREATES_DATA else [])
+        pytest.param(
+            name,
+            marks=[pytest.mark.destructive, pytest.mark.waits_for_job]
+            if name in CREATES_DATA
+            else [],
+        )
         for name in ANSWERS
     ],
 )

@@ -62,6 +62,8 @@ MARKERS = {
     "load": "load profiles with success criteria",
     "destructive": "creates, changes or deletes data, or spends rate limits; "
     "skipped on production envs unless allowed",
+    "waits_for_job": "needs the journey's finished job: runs after the checks that do not, "
+    "while the job processes",
 }
 
 _WORKER_STATE_DIR = "deploycheck_state_dir"
@@ -391,7 +393,9 @@ _WAITS_FOR_JOB = frozenset({"finished_job", "deck", "deck_report"})
 
 def _run_order(item: pytest.Item) -> int:
     names = set(getattr(item, "fixturenames", ()))
-    return 2 if names & _WAITS_FOR_JOB else 1 if names & _SPENDS_AUTH else 0
+    if names & _WAITS_FOR_JOB or item.get_closest_marker("waits_for_job"):
+        return 2
+    return 1 if names & _SPENDS_AUTH else 0
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from pytest_deploycheck.checks import journey
+from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg
 from pytest_deploycheck.checks.sample_pdf import make_pdf
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import ConfigError
@@ -73,6 +74,8 @@ class JourneyAhead:
         self.stopping = threading.Event()
         self._uploaded = _Outcome()
         self._finished = _Outcome()
+        self._deck = _Outcome()
+        self._report = _Outcome()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.exchanges: list[Exchange] = []  # handed to the journey's checks when collected
@@ -95,6 +98,28 @@ class JourneyAhead:
     def finished(self) -> journey.JobRun:
         """The job followed to its end, waiting for it."""
         return self._wait(self._finished, journey.JobRun)
+
+    def deck(self) -> journey.DownloadedDeck | None:
+        """The finished job's deck, downloaded as soon as the job finished; None when the
+        selected checks did not ask for it when the run started."""
+        if not self._needs & {"deck", "deck_report"}:
+            return None
+        return self._wait(self._deck, journey.DownloadedDeck)
+
+    def deck_report(self) -> DeckReport | None:
+        """The deck validated (Anki's import included) in the background; None when not asked."""
+        if "deck_report" not in self._needs:
+            return None
+        return self._wait(self._report, DeckReport)
+
+    def _validate(self, deck: journey.DownloadedDeck) -> DeckReport:
+        env = self.context.env
+        assert env is not None
+        report = validate_apkg(
+            deck.content, min_notes=env.journey.min_notes, content_type=deck.content_type
+        )
+        self.context.facts["deck"] = report.summary()
+        return report
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop following the job (the run is ending) and wait for the thread."""
@@ -126,9 +151,17 @@ class JourneyAhead:
                 uploaded = self._uploaded.set(lambda: self._upload(client, user))
                 assert isinstance(uploaded, journey.UploadedJob)
                 self._while_the_job_runs(client)
-                self._finished.set(lambda: self._follow(client, user, uploaded))
+                finished = self._finished.set(lambda: self._follow(client, user, uploaded))
+                assert isinstance(finished, journey.JobRun)
+                if self._needs & {"deck", "deck_report"}:
+                    deck = self._deck.set(
+                        lambda: journey.download(client, client.env, user, finished)
+                    )
+                    assert isinstance(deck, journey.DownloadedDeck)
+                    if "deck_report" in self._needs:
+                        self._report.set(lambda: self._validate(deck))
         except BaseException as exc:  # raised again in the fixtures that wait for it
-            for outcome in (self._uploaded, self._finished):
+            for outcome in (self._uploaded, self._finished, self._deck, self._report):
                 if not outcome.done.is_set():
                     outcome.error = exc
                     outcome.done.set()
