@@ -30,7 +30,6 @@ mode = "{auth_mode}"
 # The embedded reference deployment: a demo target that needs nothing running.
 [envs.local]
 base_url = "embedded"
-embedded.settings = {{ auth_rate_limit = 10 }}
 """
 
 

@@ -498,3 +498,13 @@ def test_a_failing_shared_fixture_shows_the_exchanges_that_explain_it(
             "*POST http://127.0.0.1:*/api/v1/upload/ -> 500 Internal Server Error*",
         ]
     )
+
+
+def test_one_upload_for_all_xdist_workers(pytester: pytest.Pytester) -> None:
+    """Every worker starts the journey ahead; the first uploads, the others share its job."""
+    with running_reference() as deployment:
+        project = SuiteProject(pytester)
+        result = project.run_against(deployment, *SUITES, "-n", "2")
+        result.assert_outcomes(passed=21, skipped=1)
+        result.stdout.fnmatch_lines(["*cleanup: deleted 1 deck, 1 job, 2 users*"])
+        assert deployment.metric("http_requests_total", method="POST", route="/api/v1/upload/") == 2

@@ -54,10 +54,24 @@ def test_secret_from_variable_never_reaches_terminal_or_junit(
         """
     )
     junit = pytester.path / "junit.xml"
-    result = pytester.runpytest("--env", "staging", f"--junitxml={junit}", "-p", "no:cacheprovider")
+    html = pytester.path / "report.html"
+    summary = pytester.path / "verdict.json"
+    result = pytester.runpytest(
+        "--env",
+        "staging",
+        f"--junitxml={junit}",
+        f"--html={html}",
+        "--self-contained-html",
+        f"--deploycheck-json={summary}",
+        "-p",
+        "no:cacheprovider",
+    )
     result.assert_outcomes(failed=1)
     output = result.stdout.str() + result.stderr.str()
     assert SECRET not in output
     assert SECRET not in junit.read_text()
+    # The failure is the verdict's cause: the HTML banner and the JSON summary show it redacted.
+    assert "the message has [redacted]" in summary.read_text()
+    assert SECRET not in html.read_text() and SECRET not in summary.read_text()
     assert MASK in output
     result.stdout.fnmatch_lines(["*the message has [[]redacted[]]*"])

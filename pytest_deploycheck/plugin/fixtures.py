@@ -86,7 +86,7 @@ def _deploycheck_session_client(
 
 @pytest.fixture
 def auth_api(request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv) -> AuthApi:
-    """The target's auth endpoints; rate-limited calls wait for Retry-After once per run."""
+    """The target's auth endpoints, paced to the run's auth budget and retried after a 429."""
     return AuthApi(http, deploy_env, deploy_context(request.config).auth_budget)
 
 

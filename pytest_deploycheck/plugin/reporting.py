@@ -21,6 +21,7 @@ from pytest_deploycheck.plugin.verdict import (
     EXIT_GREEN,
     EXIT_INTERRUPTED,
     EXIT_UNREACHABLE,
+    Cause,
     Verdict,
     group_causes,
     latency_rows,
@@ -36,9 +37,12 @@ CAUSE = "deploycheck_cause"
 
 
 def failure_message(report: pytest.TestReport) -> str:
+    """The failure in a sentence: ours are whole messages; for a pytest traceback (also one
+    flattened to text by redaction) its first ``E`` line, what the assertion said."""
     longrepr = report.longrepr
     if isinstance(longrepr, str):
-        return longrepr
+        raised = [line[4:] for line in longrepr.splitlines() if line.startswith("E   ")]
+        return raised[0] if raised else longrepr
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None and getattr(crash, "message", None):
         return str(crash.message)
@@ -176,6 +180,7 @@ class RunReporting:
             verdict, code = "nothing ran", status
         else:
             verdict, code = "green", EXIT_GREEN
+        redact = context.redactor.text
         env = context.target or context.env
         facts = read_facts(context.state_dir) if context.state_dir else []
         samples: dict[str, list[float]] = {}
@@ -202,7 +207,10 @@ class RunReporting:
             deployed_version=deployed,
             plugin_version=plugin_version(),
             counts=self.counts(),
-            causes=group_causes(self.failures),
+            # Redacted once here, so the terminal, HTML, JUnit and JSON all show the same.
+            causes=[
+                Cause(redact(c.summary), c.kind, c.checks) for c in group_causes(self.failures)
+            ],
             timeline=timeline,
             latency=latency_rows(samples),
             grade={
@@ -214,8 +222,12 @@ class RunReporting:
             }
             if graded
             else None,
-            cleanup=[line for line in context.notes if "cleanup" in line or "left behind" in line],
-            recommendations=[f"{nodeid}: {message}" for nodeid, message in self.recommendations],
+            cleanup=[
+                redact(line) for line in context.notes if "cleanup" in line or "left behind" in line
+            ],
+            recommendations=[
+                redact(f"{nodeid}: {message}") for nodeid, message in self.recommendations
+            ],
             duration_s=round(time.time() - session.config.stash.get(STARTED, time.time()), 2),
             deck=deck,
             suites_sha=suites_sha(),

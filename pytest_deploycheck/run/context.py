@@ -49,6 +49,7 @@ class DeployContext:
     _reach_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _journey_ahead: JourneyAhead | None = None
     _auth_budget: AuthBudget | None = None
+    _store: RunStore | None = None
     on_wait: Callable[[str], None] | None = None  # progress of a long wait (terminal)
 
     @property
@@ -122,10 +123,16 @@ class DeployContext:
 
     @property
     def store(self) -> RunStore:
-        assert self.state_dir is not None
-        env = self.env
-        identity = {"env": env.name, "base_url": env.base_url, "run_id": self.run_id} if env else {}
-        return RunStore(self.state_dir, self.ledger, identity)
+        """The run's shared store: one per process, so its file lock is re-entrant for the
+        thread holding it (a sign-in that records a pending user, an upload that records a job)."""
+        if self._store is None:
+            assert self.state_dir is not None
+            env = self.env
+            identity = (
+                {"env": env.name, "base_url": env.base_url, "run_id": self.run_id} if env else {}
+            )
+            self._store = RunStore(self.state_dir, self.ledger, identity)
+        return self._store
 
     @property
     def job_deadline_s(self) -> float:

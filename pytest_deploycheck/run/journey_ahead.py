@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -76,6 +77,7 @@ class JourneyAhead:
         self._finished = _Outcome()
         self._deck = _Outcome()
         self._report = _Outcome()
+        self._outcomes = (self._uploaded, self._finished, self._deck, self._report)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.exchanges: list[Exchange] = []  # handed to the journey's checks when collected
@@ -84,8 +86,8 @@ class JourneyAhead:
     def start(self, needs: frozenset[str] = frozenset()) -> None:
         """Start in the background (idempotent); ``needs``: the fixtures the selected checks use."""
         with self._lock:
-            self._needs = needs
             if self._thread is None:
+                self._needs = needs  # fixed once the thread runs: it decides what it fetches
                 self._thread = threading.Thread(
                     target=self._run, name="deploycheck-journey", daemon=True
                 )
@@ -101,16 +103,12 @@ class JourneyAhead:
 
     def deck(self) -> journey.DownloadedDeck | None:
         """The finished job's deck, downloaded as soon as the job finished; None when the
-        selected checks did not ask for it when the run started."""
-        if not self._needs & {"deck", "deck_report"}:
-            return None
-        return self._wait(self._deck, journey.DownloadedDeck)
+        thread did not fetch it (the selected checks did not ask for it at the start)."""
+        return self._wait_optional(self._deck, journey.DownloadedDeck)
 
     def deck_report(self) -> DeckReport | None:
         """The deck validated (Anki's import included) in the background; None when not asked."""
-        if "deck_report" not in self._needs:
-            return None
-        return self._wait(self._report, DeckReport)
+        return self._wait_optional(self._report, DeckReport)
 
     def _validate(self, deck: journey.DownloadedDeck) -> DeckReport:
         env = self.context.env
@@ -137,6 +135,14 @@ class JourneyAhead:
         assert isinstance(outcome.value, kind)
         return outcome.value
 
+    def _wait_optional(self, outcome: _Outcome, kind: type[T]) -> T | None:
+        self.start()
+        outcome.done.wait()  # settled by the thread, at the latest when it ends
+        self._hand_over_exchanges()
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.value if isinstance(outcome.value, kind) else None
+
     def _hand_over_exchanges(self) -> None:
         with self._lock:
             self.context.exchanges.extend(self.exchanges)
@@ -161,10 +167,14 @@ class JourneyAhead:
                     if "deck_report" in self._needs:
                         self._report.set(lambda: self._validate(deck))
         except BaseException as exc:  # raised again in the fixtures that wait for it
-            for outcome in (self._uploaded, self._finished, self._deck, self._report):
+            for outcome in self._outcomes:
                 if not outcome.done.is_set():
                     outcome.error = exc
                     outcome.done.set()
+        finally:
+            # What the thread did not fetch is settled empty: nobody may wait for it forever.
+            for outcome in self._outcomes:
+                outcome.done.set()
 
     def _while_the_job_runs(self, client: DeployClient) -> None:
         """Work the journey's later checks will need, done now rather than after the job."""
@@ -191,10 +201,14 @@ class JourneyAhead:
             self.exchanges.append(exchange)
 
     def _upload(self, client: DeployClient, user: journey.RunUser) -> journey.UploadedJob:
-        env = client.env
-        uploaded = journey.upload(client, env, user, sample_pdf_for(self.context))
-        self.context.store.record("smoke", "job", uploaded.job_id)
-        return uploaded
+        """One upload per run: under xdist every worker starts ahead, the first one uploads."""
+
+        def upload() -> dict[str, object]:
+            uploaded = journey.upload(client, client.env, user, sample_pdf_for(self.context))
+            self.context.store.record("smoke", "job", uploaded.job_id)
+            return asdict(uploaded)
+
+        return journey.UploadedJob(**self.context.store.once("shared", "smoke-job", upload))
 
     def _follow(
         self, client: DeployClient, user: journey.RunUser, uploaded: journey.UploadedJob

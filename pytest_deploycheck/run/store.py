@@ -68,32 +68,40 @@ class RunStore:
 
     def user(self, label: str, create: Callable[[], RunUser]) -> RunUser:
         """This run's user ``label``, created by whichever process asks first."""
+        return RunUser(**self.once("users", label, lambda: asdict(create())))
+
+    def once(self, section: str, key: str, create: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``create()``'s result, made once per run by whichever process asks first and read
+        by the others (a sign-in, the journey's upload); a failure is remembered too, so the
+        others neither repeat nor spend rate limits on it."""
         with self._lock:
-            data = self._read()
-            saved = data["users"].get(label)
+            saved = self._read().get(section, {}).get(key)
             if saved is None:
                 try:
-                    user = create()
+                    made = create()
                 except DeployCheckError as exc:
-                    # Remember the failure: other workers must not spend auth calls retrying.
-                    data = self._read()  # create() may have written (a pending user)
-                    data["users"][label] = {"error": str(exc), "kind": type(exc).__name__}
-                    self._write(data)
+                    saved = {"error": str(exc), "kind": type(exc).__name__}
+                    self._save(section, key, saved)
                     raise
-                data = self._read()
-                data["users"][label] = asdict(user)
-                self._write(data)
-                return user
+                self._save(section, key, made)
+                return made
         if "error" in saved:
             raise DeployCheckError(saved["error"])
-        return RunUser(**saved)
+        return dict(saved)
+
+    def _save(self, section: str, key: str, value: dict[str, Any]) -> None:
+        data = self._read()  # create() may have written meanwhile (a pending user)
+        data.setdefault(section, {})[key] = value
+        self._write(data)
 
     def record(self, owner: str, kind: str, resource_id: str) -> None:
         """Remember a resource (``job``, ``deck``) a check created, for the cleanup."""
+        item = {"owner": owner, "kind": kind, "id": resource_id}
         with self._lock:
             data = self._read()
-            data["created"].append({"owner": owner, "kind": kind, "id": resource_id})
-            self._write(data)
+            if item not in data["created"]:  # every xdist worker sees the shared job's deck
+                data["created"].append(item)
+                self._write(data)
 
     def forget(self, kind: str, resource_id: str) -> None:
         with self._lock:
