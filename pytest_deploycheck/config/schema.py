@@ -224,6 +224,66 @@ class SecuritySettings(_Model):
     cookie_paths: tuple[str, ...] = ()
 
 
+Gap = Literal["off", "recommend", "require"]
+
+
+class ContractSettings(_Model):
+    """The API's own OpenAPI document, held to every answer the run receives."""
+
+    # Where the target serves it, from the base URL ("" when it serves none in this env).
+    openapi_path: str = "/openapi.json"
+    # A local copy (JSON, or YAML with PyYAML installed) for targets that do not serve it;
+    # it wins over openapi_path. Relative to the working directory.
+    openapi_file: str | None = None
+    # An error status the document does not declare (FastAPI declares only 2xx and 422, so
+    # 401/403/404/429 are undeclared): a recommendation, a failure, or nothing.
+    undeclared_errors: Gap = "recommend"
+
+
+class PassiveSettings(_Model):
+    """Analysers that examine every answer of the run (README, "Every answer is checked")."""
+
+    contract: bool = True
+    headers: bool = True
+    leaks: bool = True
+
+
+class FuzzSettings(_Model):
+    """Schema fuzzing with schemathesis (README, "Schema fuzzing")."""
+
+    examples: int = Field(25, ge=1, le=10_000)  # per operation, in a -m fuzz run
+    time_budget_s: float = Field(120.0, gt=0)
+    smoke_examples: int = Field(2, ge=1, le=1000)  # per operation, in the smoke subset
+    smoke_time_budget_s: float = Field(10.0, gt=0)
+    seed: int | None = None  # None: a new seed each run, printed so it can be replayed
+    # Invalid data too (wrong types, out-of-range values), which must be refused with a 4xx.
+    # Upstream's negative_data_rejection check has known false positives: switch it off here.
+    negative: bool = True
+    negative_data_rejection: bool = True
+    rate_limit: str = "50/1s"  # fuzz requests, paced; "off" for none
+    # Regular expressions matched against the document's paths, and exact names otherwise.
+    include_paths: tuple[str, ...] = ()
+    exclude_paths: tuple[str, ...] = ()
+    include_methods: tuple[str, ...] = ()
+    exclude_methods: tuple[str, ...] = ()
+    include_tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+    include_operation_ids: tuple[str, ...] = ()
+    exclude_operation_ids: tuple[str, ...] = ()
+    # Never fuzzed unless included by name: the env's register, login, refresh (they spend
+    # the auth rate limit), logout (ends the run's session) and account deletion.
+    skip_auth_operations: bool = True
+    # The deeper stateful run over the document's OpenAPI links (-m fuzz only).
+    stateful: bool = False
+    stateful_steps: int = Field(20, ge=1, le=1000)
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value
+
+
 class LoadStage(_Model):
     """Hold ``users`` (reached at ``spawn_rate`` per second) for ``duration_s``."""
 
@@ -283,6 +343,9 @@ class TargetEnv(_Model):
     journey: JourneySettings = Field(default_factory=JourneySettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     load: LoadSettings = Field(default_factory=LoadSettings)
+    contract: ContractSettings = Field(default_factory=ContractSettings)
+    passive: PassiveSettings = Field(default_factory=PassiveSettings)
+    fuzz: FuzzSettings = Field(default_factory=FuzzSettings)
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
     # Switch shipped suites off for this env by their marker: { journey = false }.
     suites: dict[

@@ -23,6 +23,7 @@ import pytest
 
 from pytest_deploycheck.config import ConfigError, Requested, TargetEnv, resolve
 from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnreachable
+from pytest_deploycheck.evidence.review import write_exchanges
 from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fixtures by name here)
     CONTEXT,
     EXCHANGES_FROM,
@@ -548,6 +549,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     context.stop_background()
     if context.state_dir is not None and context.state_dir.is_dir():
         write_facts(context.state_dir, os.getpid(), context.run_facts())
+        write_exchanges(context.state_dir, context.exchanges)
     if context.is_worker:
         return
     try:
@@ -557,9 +559,29 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     reporting: RunReporting | None = config.pluginmanager.get_plugin(RunReporting.NAME)
     if reporting is None or context.env is None:
         return
+    _review_every_answer(session, context, reporting)
     verdict = reporting.decide(session, context)
     session.exitstatus = verdict.exit_code
     _publish(config, verdict, context)
+
+
+def _review_every_answer(
+    session: pytest.Session, context: DeployContext, reporting: RunReporting
+) -> None:
+    """The passive analysers, once the checks and the cleanup are done (not for a cancelled
+    or unreachable run: there is no verdict on the answers to give)."""
+    if session.exitstatus == pytest.ExitCode.INTERRUPTED or reporting.unreachable:
+        return
+    if context.failure is not None or session.config.option.collectonly:
+        return
+    from pytest_deploycheck.plugin.passive import review_the_run
+
+    if context.state_dir is not None:
+        write_exchanges(context.state_dir, context.exchanges)  # the cleanup's answers too
+    try:
+        review_the_run(session, context)
+    except DeployCheckError as exc:
+        context.notes.append(f"the passive checks could not run: {exc}")
 
 
 def _publish(config: pytest.Config, verdict: Verdict, context: DeployContext) -> None:

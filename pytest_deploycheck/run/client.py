@@ -20,7 +20,7 @@ import functools
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,12 +29,16 @@ import httpx
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed, TargetUnreachable
 from pytest_deploycheck.run.deadline import Deadline
-from pytest_deploycheck.run.redaction import Redactor
+from pytest_deploycheck.run.redaction import Redactor, is_textual
 
 # Request extensions: the exchange's Deadline (for the retry transport), and a larger
 # body cap for one request (a deck download).
 DEADLINE = "deploycheck.deadline"
 MAX_BODY = "deploycheck.max_body_bytes"
+# How much of a textual answer the passive analysers see (contract, leaks); an excerpt of
+# EXCERPT_CHARS is what reports show.
+KEPT_BODY_CHARS = 1_000_000
+EXCERPT_CHARS = 2000
 
 
 class BodyTooLarge(Exception):
@@ -64,8 +68,23 @@ class Exchange:
     status: int | None = None
     reason: str = ""
     response_headers: dict[str, str] = field(default_factory=dict)
-    response_body: str = ""
+    response_body: str = ""  # an excerpt, for reports
     error: str = ""
+    # The whole textual body (redacted, up to KEPT_BODY_CHARS), for the passive analysers.
+    response_text: str = field(default="", repr=False)
+
+    @property
+    def content_type(self) -> str:
+        return self.response_headers.get("content-type", "")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Exchange:
+        return cls(**{**data, "started_at": datetime.fromisoformat(data["started_at"])})
 
     def summary(self) -> str:
         outcome = f"{self.status} {self.reason}".strip() if self.status else f"ERROR {self.error}"
@@ -228,8 +247,15 @@ class DeployClient(httpx.Client):
                     content = response.content
                 except httpx.ResponseNotRead:
                     content = b""
-                exchange.response_body = redact.body(
-                    content, response.headers.get("content-type", "")
+                text = redact.body(
+                    content, response.headers.get("content-type", ""), limit=KEPT_BODY_CHARS
+                )
+                if is_textual(response.headers.get("content-type", "")):
+                    exchange.response_text = text
+                exchange.response_body = (
+                    text
+                    if len(text) <= EXCERPT_CHARS
+                    else text[:EXCERPT_CHARS] + f"… ({len(content)} bytes in all)"
                 )
         self.exchanges.append(exchange)
         if self._on_exchange is not None:

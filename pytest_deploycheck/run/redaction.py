@@ -31,6 +31,15 @@ _SENSITIVE_KEY = re.compile(
     r"(token|password|passwd|secret|authorization|api[_-]?key|cookie|signature|credential)",
     re.IGNORECASE,
 )
+# Keys that name a credential's kind or lifetime, not the credential ("token_type": "bearer").
+_NOT_A_SECRET_KEY = re.compile(r"(type|expires?(_in|_at)?|kind)$", re.IGNORECASE)
+
+
+def _is_secret_key(key: object) -> bool:
+    name = str(key)
+    return bool(_SENSITIVE_KEY.search(name)) and not _NOT_A_SECRET_KEY.search(name)
+
+
 # Query parameters of signed links (S3 presigned URLs, our own signed links).
 _SENSITIVE_QUERY = re.compile(r"(signature|token|sig|credential|security-token)", re.IGNORECASE)
 # A signed link inside free text (a log line: 'HTTP Request: GET https://…?signature=…').
@@ -60,7 +69,7 @@ class Redactor:
         """Remember every value under a sensitive key (``access_token`` …) of a JSON body."""
         if isinstance(data, dict):
             for key, value in data.items():
-                if isinstance(value, str) and _SENSITIVE_KEY.search(str(key)):
+                if isinstance(value, str) and _is_secret_key(key):
                     self.add(value)
                 else:
                     self.learn_from_json(value)
@@ -105,9 +114,7 @@ class Redactor:
     def json_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             return {
-                k: MASK
-                if isinstance(v, str) and _SENSITIVE_KEY.search(str(k))
-                else self.json_value(v)
+                k: MASK if isinstance(v, str) and _is_secret_key(k) else self.json_value(v)
                 for k, v in data.items()
             }
         if isinstance(data, list):
@@ -125,7 +132,7 @@ class Redactor:
                 shown = json.dumps(self.json_value(json.loads(content)), ensure_ascii=False)
             except ValueError:
                 shown = content.decode("utf-8", "replace")
-        elif _is_text(content_type):
+        elif is_textual(content_type):
             shown = content.decode("utf-8", "replace")
         else:
             return f"<{len(content)} bytes of {content_type or 'unknown type'}>"
@@ -135,9 +142,11 @@ class Redactor:
         return shown
 
 
-def _is_text(content_type: str) -> bool:
+def is_textual(content_type: str) -> bool:
+    """Whether a body of this type reads as text (JSON, text/*, XML, forms, or untyped)."""
     return (
-        content_type.startswith("text/")
+        "json" in content_type
+        or content_type.startswith("text/")
         or "xml" in content_type
         or "x-www-form-urlencoded" in content_type
         or not content_type

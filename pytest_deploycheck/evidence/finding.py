@@ -1,0 +1,121 @@
+"""What an analyser says about an answer, and how many answers fold into one result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from pytest_deploycheck.config import TargetEnv
+from pytest_deploycheck.evidence.replay import curl_command
+from pytest_deploycheck.run.client import Exchange
+
+Level = Literal["fail", "recommend"]
+WHERE = "{where}"  # in a finding's message: replaced by the answers it was seen on
+_SHOWN_PLACES = 6
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with one answer. Findings with the same ``key`` are one item."""
+
+    key: str
+    level: Level
+    message: str  # may contain WHERE
+
+
+@dataclass
+class RunEvidence:
+    """What the analysers know about the run besides the exchange in hand."""
+
+    env: TargetEnv  # with the concrete base URL
+    document: object | None = None  # the OpenAPI document, once loaded (evidence.openapi)
+    document_problem: str | None = None  # why there is none
+
+    def is_target(self, exchange: Exchange) -> bool:
+        return exchange.status is not None and exchange.url.startswith(self.env.base_url)
+
+    def path_of(self, exchange: Exchange) -> str:
+        """The exchange's path from the base URL, without its query."""
+        rest = exchange.url[len(self.env.base_url) :] if self.is_target(exchange) else exchange.url
+        return rest.split("?", 1)[0].split("#", 1)[0] or "/"
+
+
+class Analyser(Protocol):
+    name: str  # the report entry is passive::<name>
+    title: str  # what it checks, in a few words
+
+    def prepare(self, evidence: RunEvidence) -> str | None:
+        """Why this analyser cannot run in this env (it is then reported skipped), or None."""
+
+    def examine(self, exchange: Exchange, evidence: RunEvidence) -> Iterable[Finding]:
+        """What is wrong with one answer (only answers from the target are given)."""
+
+
+@dataclass
+class _Item:
+    finding: Finding
+    seen_on: list[Exchange] = field(default_factory=list)
+
+    def render(self, base_url: str) -> str:
+        from pytest_deploycheck.plugin.verdict import endpoint_of
+
+        places: dict[str, int] = {}
+        for exchange in self.seen_on:
+            name = f"{endpoint_of(exchange.method, exchange.url, base_url)} -> {exchange.status}"
+            places[name] = places.get(name, 0) + 1
+        answers = len(self.seen_on)
+        where = f"{answers} answer{'s' if answers != 1 else ''}"
+        shown = [f"{name} (x{n})" if n > 1 else name for name, n in list(places.items())]
+        more = len(shown) - _SHOWN_PLACES
+        listed = ", ".join(shown[:_SHOWN_PLACES]) + (f", and {more} more" if more > 0 else "")
+        first = self.seen_on[0]
+        return (
+            self.finding.message.replace(WHERE, where)
+            + f"\n    seen on: {listed}"
+            + f"\n    replay: {curl_command(first)}"
+        )
+
+
+@dataclass
+class AnalyserResult:
+    """One analyser's verdict over the run: its failures and recommendations, each once."""
+
+    name: str
+    title: str
+    examined: int = 0
+    skipped: str | None = None
+    failures: list[str] = field(default_factory=list)
+    recommendations: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        if self.skipped is not None:
+            return "skipped"
+        return "failed" if self.failures else "passed"
+
+    def message(self) -> str:
+        if self.skipped is not None:
+            return self.skipped
+        if not self.failures:
+            return f"{self.title}: {self.examined} answers examined, nothing wrong"
+        count = len(self.failures)
+        head = (
+            f"{self.title}: {count} problem{'s' if count != 1 else ''} in the "
+            f"{self.examined} answers the run received"
+        )
+        return head + "\n" + "\n".join(f"  - {failure}" for failure in self.failures)
+
+
+def fold(
+    name: str, title: str, findings: Iterable[tuple[Exchange, Finding]], examined: int, base: str
+) -> AnalyserResult:
+    """Findings -> one result: each item once, with the answers it was seen on."""
+    items: dict[str, _Item] = {}
+    for exchange, finding in findings:
+        items.setdefault(finding.key, _Item(finding)).seen_on.append(exchange)
+    result = AnalyserResult(name, title, examined)
+    for item in items.values():
+        target = result.failures if item.finding.level == "fail" else result.recommendations
+        target.append(item.render(base))
+    return result

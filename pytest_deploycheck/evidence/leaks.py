@@ -1,0 +1,36 @@
+"""leaks: no answer's body gives away how the service is built.
+
+Stack traces, server file paths, SQL statements and driver errors, framework
+versions and debug pages, in any body the target sent (error bodies above all),
+with the patterns of :mod:`pytest_deploycheck.checks.security.exposure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pytest_deploycheck.checks.security.exposure import leaks
+from pytest_deploycheck.evidence.finding import WHERE, Finding, RunEvidence
+from pytest_deploycheck.run.client import Exchange
+
+
+class LeaksAnalyser:
+    name = "leaks"
+    title = "no answer leaks internals"
+
+    def prepare(self, evidence: RunEvidence) -> str | None:
+        if not evidence.env.passive.leaks:
+            return f"the leak check is off for env {evidence.env.name!r} (passive.leaks)"
+        return None
+
+    def examine(self, exchange: Exchange, evidence: RunEvidence) -> Iterator[Finding]:
+        text = exchange.response_text
+        if not text or evidence.path_of(exchange) == evidence.env.contract.openapi_path:
+            return  # the API's own documentation may quote anything
+        for found in leaks(text):
+            what, _, excerpt = found.partition(": ")
+            yield Finding(
+                key=what,
+                level="fail",
+                message=f"{what} in the body of {WHERE} (first: {excerpt})",
+            )
