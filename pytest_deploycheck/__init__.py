@@ -11,6 +11,8 @@ The package, for a reader of its source::
     run/        the run's machinery: context, recorded HTTP client, store, redaction,
                 the embedded deployment's lifecycle
     checks/     what is checked: health, accounts, journey, decks, security/
+    evidence/   the passive analysers over every answer: contract, headers, leaks
+    fuzz/       schema fuzzing with schemathesis, through the run's client
     load/       load criteria, statistics, profiles; locust/ for the Locust side
     plugin/     the pytest plugin: hooks (entry point), fixtures, reporting
     reference/  the embedded reference deployment (never imported by the plugin)
@@ -56,6 +58,8 @@ from pytest_deploycheck.errors import (
     DeployCheckError,
     TargetUnreachable,
 )
+from pytest_deploycheck.fuzz.fuzzer import SchemaFuzzer
+from pytest_deploycheck.fuzz.runner import FuzzReport
 from pytest_deploycheck.load.criteria import Criterion as LoadCriterion
 from pytest_deploycheck.load.criteria import parse_all as parse_load_criteria
 from pytest_deploycheck.load.report import LoadReport
@@ -77,12 +81,14 @@ __all__ = [
     "DeployContext",
     "DownloadedDeck",
     "Exchange",
+    "FuzzReport",
     "JobRun",
     "LoadCriterion",
     "LoadReport",
     "LoadRun",
     "Requested",
     "Resolution",
+    "SchemaFuzzer",
     "RunUser",
     "Setting",
     "TargetEnv",

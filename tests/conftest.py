@@ -161,7 +161,9 @@ def suite_project(pytester: pytest.Pytester) -> SuiteProject:
 UNNEEDED_PLUGINS = "-p no:schemathesis -p no:locust -p no:hypothesispytest -p no:anyio"
 # The inner runs' own test files are the subject; the shipped suites join only where a test
 # asks for them.
-INNER_ADDOPTS = UNNEEDED_PLUGINS + " --no-shipped-suites"
+# The passive checks join where a test asks for them (--passive-checks=on): they are
+# proven in tests/test_passive_checks.py, and other tests count their own suite's checks.
+INNER_ADDOPTS = UNNEEDED_PLUGINS + " --no-shipped-suites --passive-checks=off"
 
 
 @pytest.fixture

@@ -66,6 +66,7 @@ class OpenApiDocument:
                 f"{source} is not a valid OpenAPI document: no 'paths' object"
             )
         self.source = source
+        self.raw = data  # as served (schemathesis reads OpenAPI 3.0 itself)
         self.version = version
         self.data = data if version.startswith("3.1") else _nullable_to_type(copy.deepcopy(data))
         self.operations = list(self._operations())

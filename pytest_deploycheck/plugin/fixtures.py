@@ -13,12 +13,14 @@ finished_job   that job followed to its end within the deadline (session)
 deck           the finished job's downloaded .apkg (session)
 deck_report    the deck validated down to Anki's own import (session)
 recommend      report a recommended-level finding without failing (per test)
+schema_fuzzer  schemathesis against the target's OpenAPI document, bounded (per test)
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -30,6 +32,9 @@ from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.context import DeployContext
 from pytest_deploycheck.run.journey_ahead import sample_pdf_for
 from pytest_deploycheck.run.store import RunUser
+
+if TYPE_CHECKING:
+    from pytest_deploycheck.fuzz.fuzzer import SchemaFuzzer
 
 CONTEXT = pytest.StashKey[DeployContext]()
 EXCHANGES_FROM = pytest.StashKey[int]()
@@ -164,6 +169,50 @@ def deck_report(
     )
     deploy_context(request.config).facts["deck"] = report.summary()
     return report
+
+
+@pytest.fixture
+def schema_fuzzer(
+    request: pytest.FixtureRequest, deploy_env: TargetEnv, recommend: Callable[[str], None]
+) -> SchemaFuzzer:
+    """schemathesis against the target's OpenAPI document, through the run's client: read-only
+    on production, bounded by the env's fuzz budget, with the run's seed and smoke user."""
+    from pytest_deploycheck.fuzz import wait_for_warm_up
+    from pytest_deploycheck.fuzz.fuzzer import SchemaFuzzer
+
+    context = deploy_context(request.config)
+    wait_for_warm_up()
+    try:
+        import schemathesis  # noqa: F401
+    except ImportError:
+        pytest.skip("schema fuzzing needs schemathesis: pip install 'pytest-deploycheck[fuzz]'")
+    if not (deploy_env.contract.openapi_path or deploy_env.contract.openapi_file):
+        pytest.skip(
+            f"env {deploy_env.name!r} has no OpenAPI document (contract.openapi_path is empty "
+            "and no contract.openapi_file)"
+        )
+    token = request.getfixturevalue("smoke_user").access_token
+
+    def section(text: str) -> None:
+        request.node.user_properties.append(("deploycheck_fuzz", text))
+        request.node.add_report_section("call", "deploycheck: schema fuzzing", text)
+
+    return SchemaFuzzer(context, token, fuzz_seed(request.config), recommend, section)
+
+
+def fuzz_seed(config: pytest.Config) -> int:
+    """--fuzz-seed, else the env's fuzz.seed, else one drawn from the run's id (the same in
+    every xdist worker), so a failure can be replayed."""
+    chosen = config.getoption("deploycheck_fuzz_seed", None)
+    if chosen is not None:
+        return int(chosen)
+    context = deploy_context(config)
+    if context.env is not None and context.env.fuzz.seed is not None:
+        return context.env.fuzz.seed
+    try:
+        return int(context.run_id, 16) % (2**32)
+    except ValueError:
+        return 0
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fi
     other_user,
     recommend,
     sample_pdf,
+    schema_fuzzer,
     smoke_user,
     uploaded_job,
 )
@@ -146,6 +147,23 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         default=None,
         help="before any check, wait up to SECONDS for the info endpoint to report the expected "
         "version (a stage started during a rollout judges the new release)",
+    )
+    group.addoption(
+        "--fuzz-seed",
+        dest="deploycheck_fuzz_seed",
+        metavar="N",
+        type=int,
+        default=None,
+        help="the seed of schema fuzzing (overrides the env's fuzz.seed; printed by every run "
+        "that fuzzes, so a failure can be replayed)",
+    )
+    group.addoption(
+        "--passive-checks",
+        dest="deploycheck_passive",
+        choices=("on", "off"),
+        default="on",
+        help="examine every answer of the run against the contract, the header policy and the "
+        "leak patterns at the end of the run (default: on; the env's passive.* switch each)",
     )
     group.addoption(
         "--no-shipped-suites",
@@ -396,7 +414,8 @@ def _run_order(item: pytest.Item) -> int:
     names = set(getattr(item, "fixturenames", ()))
     if names & _WAITS_FOR_JOB or item.get_closest_marker("waits_for_job"):
         return 2
-    return 1 if names & _SPENDS_AUTH else 0
+    # Fuzzing runs once its imports (about 1.5 s, warmed up in the background) are in.
+    return 1 if names & _SPENDS_AUTH or "schema_fuzzer" in names else 0
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -437,17 +456,24 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
     context: DeployContext | None = config.stash.get(CONTEXT, None)
     if context is None or context.env is None or context.is_worker:
         return []
+    lines = []
+    if any(item.get_closest_marker("fuzz") for item in items):
+        from pytest_deploycheck.plugin.fixtures import fuzz_seed
+
+        seed = fuzz_seed(config)
+        lines.append(f"deploycheck: schema fuzzing seed {seed} (replay with --fuzz-seed {seed})")
     calls = planned_auth_calls(context.env, items)
     limit, window = context.env.auth.rate_limit_parsed
     if not calls:
-        return []
+        return lines
     if not limit:
-        return [f"deploycheck: {calls} auth calls planned (auth.rate_limit = 'off')"]
+        return [*lines, f"deploycheck: {calls} auth calls planned (auth.rate_limit = 'off')"]
     windows = max(0, -(-(calls - limit) // limit))
     wait = f"expected wait about {windows * window:.0f} s" if windows else "no wait expected"
     return [
+        *lines,
         f"deploycheck: {calls} auth calls planned within the target's limit of "
-        f"{limit}/{window:g}s: {wait}"
+        f"{limit}/{window:g}s: {wait}",
     ]
 
 
@@ -489,10 +515,20 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
     """Start the journey's upload ahead when a selected, runnable check needs its job."""
     context: DeployContext | None = session.config.stash.get(CONTEXT, None)
     if context is not None and context.env is not None and not session.config.option.collectonly:
+        distributed = session.config.pluginmanager.has_plugin("dsession")  # xdist counts its own
+        if session.config.getoption("deploycheck_passive") == "on" and not distributed:
+            from pytest_deploycheck.evidence import ANALYSERS
+
+            # The passive checks report at the end: the progress counts them from the start.
+            session.testscollected += len(ANALYSERS)
         runnable = [item for item in session.items if not item.get_closest_marker("skip")]
         needs = frozenset(name for item in runnable for name in getattr(item, "fixturenames", ()))
         if "uploaded_job" in needs:
             context.journey_ahead.start(needs)
+        if "schema_fuzzer" in needs:
+            from pytest_deploycheck.fuzz import start_warm_up
+
+            start_warm_up()
     return (yield)
 
 
@@ -573,6 +609,8 @@ def _review_every_answer(
     if session.exitstatus == pytest.ExitCode.INTERRUPTED or reporting.unreachable:
         return
     if context.failure is not None or session.config.option.collectonly:
+        return
+    if session.config.getoption("deploycheck_passive") == "off":
         return
     from pytest_deploycheck.plugin.passive import review_the_run
 

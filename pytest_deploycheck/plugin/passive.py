@@ -60,16 +60,11 @@ def _report(
         sections.append(("deploycheck: recommendations", redact("\n".join(result.recommendations))))
     if result.outcome == "passed":
         sections.append(("deploycheck: passive check", result.message()))
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    log = config.pluginmanager.subset_hook_caller(
-        "pytest_runtest_logreport", remove_plugins=[reporter] if reporter else []
-    )
     if result.outcome == "skipped":
         phases = [("setup", "skipped"), ("teardown", "passed")]
     else:
         phases = [("setup", "passed"), ("call", result.outcome), ("teardown", "passed")]
     for when, outcome in phases:
-        decisive = outcome != "passed" or when == "call"
         report = pytest.TestReport(
             nodeid=nodeid,
             location=location,
@@ -81,6 +76,4 @@ def _report(
             duration=duration if when == "call" else 0.0,
             user_properties=properties if when == "call" else (),
         )
-        log(report=report)
-        if reporter is not None and decisive:
-            reporter.stats.setdefault(outcome, []).append(report)
+        config.hook.pytest_runtest_logreport(report=report)

@@ -130,6 +130,10 @@ def _add_error_handlers(app: FastAPI, faults: FaultState) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        if faults.on("invalid-query-500") and any(
+            e.get("loc", ("",))[0] == "query" for e in exc.errors()
+        ):
+            return JSONResponse(debug({"detail": "Internal Server Error"}, exc), status_code=500)
         errors = [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in exc.errors()]
         return JSONResponse(debug({"detail": errors}), status_code=422)
 

@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pytest_deploycheck.reference.contract_faults import early_answer, rewrite_for, rewriting
 from pytest_deploycheck.reference.faults import FaultState
 from pytest_deploycheck.reference.settings import Settings
 
@@ -112,14 +113,24 @@ class Edge:
                 message = {**message, "headers": headers}
             await send(message)
 
+        early = None if control else early_answer(self.faults, scope, self.api_prefix)
+        rewrite = None if control else rewrite_for(self.faults, scope, self.api_prefix)
         try:
-            if not control and path.startswith(self.api_prefix) and self.faults.burst_hit():
+            if early is not None:
+                status, headers, body, secured = early
+                sender = send_with_headers if secured else send
+                await sender({"type": "http.response.start", "status": status, "headers": headers})
+                await sender({"type": "http.response.body", "body": body})
+            elif not control and path.startswith(self.api_prefix) and self.faults.burst_hit():
                 await self._error(send_with_headers, "Internal Server Error")
             elif self._docs_hidden(path):
                 await self._error(send_with_headers, "Not Found", status=404)
             else:
                 app = self.cors_any if self.faults.on("cors-reflect-any") else self.cors
-                await app(scope, receive, send_with_headers)
+                sender = (
+                    send_with_headers if rewrite is None else rewriting(send_with_headers, rewrite)
+                )
+                await app(scope, receive, sender)
         except Exception as exc:
             log.error("unhandled error on %s %s", scope["method"], path, exc_info=exc)
             # Starlette re-raises after it has answered; answer here only if it did not.

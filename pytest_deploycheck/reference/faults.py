@@ -117,6 +117,24 @@ _ALL = [
         "the .apkg's collection has no note types: Anki cannot import it",
     ),
     Fault("accept-any-upload", "journey", "uploads of any file type are accepted"),
+    # the API's own contract (its OpenAPI document)
+    Fault("type-drift", "contract", "GET /jobs/{id} answers progress_percent as a string"),
+    Fault("missing-field", "contract", "GET /auth/me answers without the required created_at"),
+    Fault("wrong-content-type", "contract", "GET /jobs/ answers its JSON as text/plain"),
+    Fault(
+        "invalid-query-500",
+        "contract",
+        "an invalid query value (page=0, page_size=abc) answers 500 instead of 422",
+    ),
+    Fault("unprotected-route", "contract", "GET /decks/ answers without a token"),
+    Fault(
+        "status-500-bare",
+        "contract",
+        "GET /jobs/{id}/status answers 500 text/plain without security headers",
+    ),
+    Fault(
+        "sql-in-errors", "contract", "403 and 404 answers of /jobs and /decks carry an SQL query"
+    ),
     Fault(
         "debug-endpoint",
         "security",

@@ -30,7 +30,7 @@ _NGINX_PAGE = "<html><head><title>Welcome</title></head><body><h1>It works!</h1>
 @router.get("/", response_model=DeckPage, responses=errors(401))
 def list_decks(
     request: Request,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(20, ge=1, le=100),
     user: dict[str, Any] = Depends(current_user),
 ) -> dict[str, Any]:

@@ -98,7 +98,7 @@ async def upload(
 def list_jobs(
     request: Request,
     status_filter: JobStatus | None = None,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(20, ge=1, le=100),
     user: dict[str, Any] = Depends(current_user),
 ) -> dict[str, Any]:

@@ -1,0 +1,96 @@
+"""The ``schema_fuzzer`` fixture's object: the env's document, selection, seed and token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pytest_deploycheck.errors import CheckFailed
+from pytest_deploycheck.fuzz.runner import FuzzReport, FuzzRun
+from pytest_deploycheck.run.context import DeployContext
+
+
+class SchemaFuzzer:
+    """Runs schemathesis against the target through the run's client (see :mod:`.runner`)."""
+
+    def __init__(
+        self,
+        context: DeployContext,
+        token: str | None,
+        seed: int,
+        recommend: Callable[[str], None],
+        section: Callable[[str], None],
+    ) -> None:
+        self.context = context
+        self.env = context.reach()
+        self.token = token
+        self.seed = seed
+        self.recommend = recommend
+        self.section = section
+        self._schema: Any = None
+
+    def schema(self) -> Any:
+        """The target's document as a schemathesis schema (one clear message when it cannot be)."""
+        if self._schema is None:
+            from pytest_deploycheck.fuzz import wait_for_warm_up
+
+            wait_for_warm_up()
+            import schemathesis
+
+            from pytest_deploycheck.evidence.openapi import DocumentUnavailable, load
+
+            with self.context.client() as client:
+                try:
+                    document = load(self.env, client)
+                except DocumentUnavailable as exc:
+                    raise CheckFailed(f"schema fuzzing needs the OpenAPI document: {exc}") from None
+            try:
+                self._schema = schemathesis.openapi.from_dict(document.raw)
+            except Exception as exc:  # schemathesis' own loader errors
+                raise CheckFailed(
+                    f"schemathesis cannot read the OpenAPI document from {document.source}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                ) from None
+        return self._schema
+
+    def run(self, mode: str) -> FuzzReport:
+        """``mode`` "smoke" (a few examples per operation) or "full" (the env's fuzz budget)."""
+        return self._judge(lambda run: run.run(), mode)
+
+    def run_stateful(self) -> FuzzReport:
+        """The deeper run over the document's OpenAPI links (fuzz.stateful)."""
+        from pytest_deploycheck.fuzz.stateful import run_stateful
+
+        def stateful(run: FuzzRun) -> FuzzReport:
+            run_stateful(run, self.env.fuzz.stateful_steps)
+            return run.report
+
+        return self._judge(stateful, "stateful")
+
+    def _judge(self, how: Callable[[FuzzRun], FuzzReport], mode: str) -> FuzzReport:
+        from pytest_deploycheck.fuzz.selection import select
+
+        allowed, _ = self.context.destructive_allowed
+        selection = select(self.schema(), self.env, allowed)
+        with self.context.client() as client:
+            run = FuzzRun(
+                selection.schema,
+                self.env,
+                client,
+                self.token,
+                seed=self.seed,
+                mode=mode,
+                left_out=selection.left_out,
+                gap_level=self.env.contract.undeclared_errors,
+            )
+            report = how(run)
+        for gap in report.gaps:
+            self.recommend(gap)
+        lines = [report.summary(), *(f"left out: {why}" for why in report.left_out)]
+        self.section("\n".join(lines))
+        if report.failures:
+            first = report.failures[0]
+            raise CheckFailed(
+                report.message(), cause=f"schema fuzzing: {first.operation}: {first.check}"
+            )
+        return report

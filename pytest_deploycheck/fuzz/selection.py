@@ -1,0 +1,68 @@
+"""Which of the document's operations a fuzz run may send, and why the others are left out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_deploycheck.config import TargetEnv
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class Selection:
+    schema: Any  # the schemathesis schema, filtered
+    left_out: list[str] = field(default_factory=list)  # why some operations are not fuzzed
+
+
+def select(schema: Any, env: TargetEnv, destructive_allowed: bool) -> Selection:
+    """Apply the env's include/exclude settings with schemathesis' own filters, then keep
+    only read-only methods unless destructive checks are allowed, and leave the auth
+    operations (rate limited, or ending the session) out unless included by name."""
+    fuzz = env.fuzz
+    left_out: list[str] = []
+    for verb, values, key in (
+        ("include", fuzz.include_paths, "path_regex"),
+        ("exclude", fuzz.exclude_paths, "path_regex"),
+        ("include", fuzz.include_methods, "method"),
+        ("exclude", fuzz.exclude_methods, "method"),
+        ("include", fuzz.include_tags, "tag"),
+        ("exclude", fuzz.exclude_tags, "tag"),
+        ("include", fuzz.include_operation_ids, "operation_id"),
+        ("exclude", fuzz.exclude_operation_ids, "operation_id"),
+    ):
+        if not values:
+            continue
+        value: Any = "|".join(f"(?:{v})" for v in values) if key == "path_regex" else list(values)
+        if key == "method":
+            value = [v.upper() for v in value]
+        schema = getattr(schema, verb)(**{key: value})
+    if not destructive_allowed:
+        schema = schema.include(method=sorted(READ_ONLY_METHODS))
+        left_out.append(
+            "only GET, HEAD and OPTIONS operations: destructive checks are not allowed here"
+        )
+    if fuzz.skip_auth_operations:
+        paths = env.paths
+        auth_paths = [
+            env.api_prefix + p
+            for p in (
+                paths.register_,
+                paths.login,
+                paths.refresh,
+                paths.logout,
+                paths.delete_account,
+            )
+        ]
+        named = set(fuzz.include_paths)
+        skipped = [p for p in auth_paths if not any(re.search(n, p) for n in named)]
+        if skipped:
+            pattern = "|".join(f"^{re.escape(p)}$" for p in skipped)
+            schema = schema.exclude(path_regex=pattern)
+            left_out.append(
+                "the auth operations (" + ", ".join(skipped) + "): they spend the auth rate limit "
+                "or end the run's session (fuzz.skip_auth_operations)"
+            )
+    return Selection(schema, left_out)

@@ -1,0 +1,192 @@
+"""The schema fuzzing suite against the reference deployment: schemathesis generates, the
+run's client sends; healthy passes, each contract fault fails with a replayable request,
+and a production env receives nothing but reads and its sign-in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import (
+    Faults,
+    Reference,
+    SuiteProject,
+    assert_no_plugin_traceback,
+    running_reference,
+)
+
+SUITE = "test_schema_fuzz.py"
+
+
+def run(project: SuiteProject, reference: Reference, *args: str) -> pytest.RunResult:
+    return project.run_against(reference, SUITE, "-rfEs", *args)
+
+
+def test_healthy_deployment_passes_and_prints_its_seed(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    result = run(
+        suite_project, reference, "-m", "smoke", "--fuzz-seed", "1234", "-rA", "--passive-checks=on"
+    )
+    result.assert_outcomes(passed=4)  # the subset, and the three passive checks
+    result.stdout.fnmatch_lines(
+        [
+            "deploycheck: schema fuzzing seed 1234 (replay with --fuzz-seed 1234)",
+            "schema fuzzing (smoke, seed 1234): * requests to * operations in *",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        (
+            "wrong-content-type",
+            "*GET /api/v1/jobs/: Undocumented Content-Type: Received: text/plain; charset=utf-8 "
+            "Documented: application/json (answered 200)",
+        ),
+        (
+            "unprotected-route",
+            "*GET /api/v1/decks/: auth enforced: the document declares it protected, but it "
+            "answered 200 to a request without a token",
+        ),
+        ("invalid-query-500", "*GET /api/v1/*: Server error: answered 500*"),
+        ("type-drift", "*GET /api/v1/jobs/{job_id}: Response violates schema:*"),
+    ],
+)
+def test_contract_fault_fails_the_smoke_subset(
+    suite_project: SuiteProject, reference: Reference, faults: Faults, fault: str, expected: str
+) -> None:
+    if fault == "type-drift":
+        # A job must exist for its id to be fetched; the journey makes one in a smoke run.
+        pytest.skip("found by the passive contract check (tests/test_passive_checks.py)")
+    faults.set(fault)
+    result = run(suite_project, reference, "-m", "smoke")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*schema fuzzing found * problem* (seed *; replay with --fuzz-seed *):",
+            expected,
+            "*replay: curl -X GET *http://127.0.0.1:*",
+        ]
+    )
+    assert "Bearer ey" not in result.stdout.str()
+    assert_no_plugin_traceback(result)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (
+            "/no-such-document.json",
+            "*schema fuzzing needs the OpenAPI document: the target serves no OpenAPI document: "
+            "GET http://127.0.0.1:*/no-such-document.json answered 404*",
+        ),
+        (
+            "/api/v1/health",
+            "*schema fuzzing needs the OpenAPI document: GET http://*/api/v1/health is not an "
+            "OpenAPI 3 document (no 'openapi' field)*",
+        ),
+        (
+            "/metrics",
+            "*schema fuzzing needs the OpenAPI document: GET http://*/metrics did not answer JSON "
+            "(text/plain*",
+        ),
+    ],
+)
+def test_a_missing_or_wrong_document_is_one_message(
+    suite_project: SuiteProject, reference: Reference, faults: Faults, path: str, message: str
+) -> None:
+    suite_project.config(
+        f'[envs.ref]\nbase_url = "{reference.url}"\ncontract.openapi_path = "{path}"\n'
+    )
+    result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "-rfEs")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([message])
+    assert_no_plugin_traceback(result)
+
+
+def test_no_document_skips_with_a_reason(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    suite_project.config(f'[envs.ref]\nbase_url = "{reference.url}"\ncontract.openapi_path = ""\n')
+    result = suite_project.run("--env", "ref", SUITE, "-rs")
+    result.stdout.fnmatch_lines(
+        ["*env 'ref' has no OpenAPI document (contract.openapi_path is empty*"]
+    )
+
+
+def test_the_time_budget_bounds_the_run(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    suite_project.config(
+        f'[envs.ref]\nbase_url = "{reference.url}"\nfuzz.smoke_time_budget_s = 0.05\n'
+    )
+    result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "-rA")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["schema fuzzing (smoke, seed *): *, time budget reached"])
+
+
+def test_stateful_run_is_opt_in_and_says_when_there_are_no_links(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    suite_project.config(
+        f'[envs.ref]\nbase_url = "{reference.url}"\nfuzz.stateful = true\nfuzz.examples = 2\n'
+    )
+    result = suite_project.run("--env", "ref", SUITE, "-k", "stateful", "-rs")
+    result.stdout.fnmatch_lines(
+        ["*the OpenAPI document declares no links between operations: nothing to chain*"]
+    )
+
+
+@pytest.fixture
+def production_reference() -> Iterator[Reference]:
+    with running_reference(environment="production") as deployment:
+        yield deployment
+
+
+def test_production_receives_only_reads_and_its_sign_in(
+    suite_project: SuiteProject, production_reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deployment's own request metrics: every method and route the full fuzz run sent."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    email, password = "fuzz-smoke@example.com", "account-password-123"
+    httpx.post(
+        production_reference.api_url + "/auth/register",
+        json={"email": email, "username": "fuzzsmoke", "password": password},
+    ).raise_for_status()
+
+    def requests_seen() -> dict[tuple[str, str], float]:
+        text = httpx.get(production_reference.url + "/metrics").text
+        return {
+            (s.labels["method"], s.labels["route"]): s.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "http_requests"
+            for s in family.samples
+            if s.name == "http_requests_total"
+        }
+
+    before = requests_seen()
+    monkeypatch.setenv("SMOKE_EMAIL", email)
+    monkeypatch.setenv("SMOKE_PASSWORD", password)
+    suite_project.config(
+        f'[envs.prod]\nbase_url = "{production_reference.url}"\nproduction = true\n'
+        'auth.mode = "account"\nauth.email = "${SMOKE_EMAIL}"\nauth.password = "${SMOKE_PASSWORD}"\n'
+        "fuzz.examples = 5\n"
+    )
+    result = suite_project.run("--env", "prod", SUITE, "-m", "fuzz", "-rA")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        ["*left out: only GET, HEAD and OPTIONS operations: destructive checks are not allowed*"]
+    )
+    sent = {
+        key: count - before.get(key, 0)
+        for key, count in requests_seen().items()
+        if count > before.get(key, 0)
+    }
+    writes = {key for key in sent if key[0] not in ("GET", "HEAD", "OPTIONS")}
+    assert writes == {("POST", "/api/v1/auth/login")}, sent
+    assert sum(n for (method, _), n in sent.items() if method == "GET") > 20
