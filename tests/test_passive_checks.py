@@ -212,3 +212,19 @@ def test_openapi_30_nullable_is_understood(tmp_path: Path) -> None:
     validator = document.validator(operation, "200", "application/json")
     assert not list(validator.iter_errors({"name": None}))
     assert list(validator.iter_errors({"name": 3}))
+
+
+def test_every_xdist_workers_answers_are_examined(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    """The answers come from the workers; the controller examines them all, once."""
+    faults.set("status-500-bare")
+    result = run(suite_project, reference, "-n", "2")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*X-Content-Type-Options is missing on 1 answer (expected 'nosniff')",
+            "*seen on: GET /api/v1/jobs/[[]id[]]/status -> 500",
+        ]
+    )
+    assert result.stdout.str().count("X-Content-Type-Options is missing on") == 1
