@@ -228,3 +228,31 @@ def test_every_xdist_workers_answers_are_examined(
         ]
     )
     assert result.stdout.str().count("X-Content-Type-Options is missing on") == 1
+
+
+def test_an_analyser_switched_off_says_so() -> None:
+    from datetime import datetime, timezone
+
+    from pytest_deploycheck.config import TargetEnv
+    from pytest_deploycheck.evidence import ANALYSERS, RunEvidence
+    from pytest_deploycheck.evidence.review import review
+    from pytest_deploycheck.run.client import Exchange
+
+    env = TargetEnv.model_validate(
+        {"name": "t", "base_url": "https://api.example.com", "passive": {"leaks": False}}
+    )
+    leaky = Exchange(
+        method="GET",
+        url="https://api.example.com/api/v1/jobs/1",
+        started_at=datetime.now(timezone.utc),
+        elapsed_ms=1.0,
+        request_headers={},
+        request_body="",
+        status=500,
+        response_headers={"content-type": "text/plain"},
+        response_text="Traceback (most recent call last):",
+    )
+    results = {r.name: r for r in review([a() for a in ANALYSERS], [leaky], RunEvidence(env))}
+    assert results["leaks"].skipped == "the leaks check is off for env 't' (passive.leaks)"
+    assert results["contract"].skipped == "no OpenAPI document"
+    assert results["headers"].outcome == "failed"

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from pytest_deploycheck.evidence.finding import WHERE, Finding, RunEvidence
+from pytest_deploycheck.evidence.finding import WHERE, Finding, RunEvidence, switched_off
 from pytest_deploycheck.evidence.openapi import OpenApiDocument, Operation
 from pytest_deploycheck.run.client import Exchange
 from pytest_deploycheck.run.redaction import MASK
@@ -27,8 +27,9 @@ class ContractAnalyser:
     title = "answers match the OpenAPI document"
 
     def prepare(self, evidence: RunEvidence) -> str | None:
-        if not evidence.env.passive.contract:
-            return f"the contract check is off for env {evidence.env.name!r} (passive.contract)"
+        off = switched_off(evidence, "contract")
+        if off is not None:
+            return off
         if evidence.document is None:
             return evidence.document_problem or "no OpenAPI document"
         return None

@@ -41,6 +41,13 @@ class RunEvidence:
         return rest.split("?", 1)[0].split("#", 1)[0] or "/"
 
 
+def switched_off(evidence: RunEvidence, name: str) -> str | None:
+    """Why analyser ``name`` does not run in this env (``passive.<name> = false``), or None."""
+    if getattr(evidence.env.passive, name):
+        return None
+    return f"the {name} check is off for env {evidence.env.name!r} (passive.{name})"
+
+
 class Analyser(Protocol):
     name: str  # the report entry is passive::<name>
     title: str  # what it checks, in a few words

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 
 from pytest_deploycheck.checks.security.policy import evaluate
-from pytest_deploycheck.evidence.finding import WHERE, Finding, RunEvidence
+from pytest_deploycheck.evidence.finding import WHERE, Finding, RunEvidence, switched_off
 from pytest_deploycheck.run.client import Exchange
 
 
@@ -21,9 +21,7 @@ class HeadersAnalyser:
     title = "security headers on every answer"
 
     def prepare(self, evidence: RunEvidence) -> str | None:
-        if not evidence.env.passive.headers:
-            return f"the header check is off for env {evidence.env.name!r} (passive.headers)"
-        return None
+        return switched_off(evidence, "headers")
 
     def examine(self, exchange: Exchange, evidence: RunEvidence) -> Iterator[Finding]:
         https = exchange.url.startswith("https://")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pytest_deploycheck.checks.security.exposure import leaks
-from pytest_deploycheck.evidence.finding import WHERE, Finding, RunEvidence
+from pytest_deploycheck.evidence.finding import WHERE, Finding, RunEvidence, switched_off
 from pytest_deploycheck.run.client import Exchange
 
 
@@ -19,9 +19,7 @@ class LeaksAnalyser:
     title = "no answer leaks internals"
 
     def prepare(self, evidence: RunEvidence) -> str | None:
-        if not evidence.env.passive.leaks:
-            return f"the leak check is off for env {evidence.env.name!r} (passive.leaks)"
-        return None
+        return switched_off(evidence, "leaks")
 
     def examine(self, exchange: Exchange, evidence: RunEvidence) -> Iterator[Finding]:
         text = exchange.response_text
