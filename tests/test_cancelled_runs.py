@@ -59,6 +59,21 @@ def wait_for_upload(reference: Reference, before: int, timeout: float = 30) -> N
     raise AssertionError("the run never uploaded")
 
 
+def wait_for_ledger_to_record_the_job(project: Path, timeout: float = 30) -> None:
+    """The job exists on the server a moment before the run has its answer and records it:
+    kill after that moment (a kill before it leaves the job to the user's deletion)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for ledger in (project / ".deploycheck" / "runs").glob("staging-*.json"):
+            try:
+                if json.loads(ledger.read_text()).get("created"):
+                    return
+            except (OSError, ValueError):
+                pass
+        time.sleep(0.05)
+    raise AssertionError("the run never recorded its job")
+
+
 def counts(reference: Reference) -> tuple[object, ...]:
     return tuple(reference.rows(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("users", "jobs"))
 
@@ -86,6 +101,7 @@ def test_a_killed_run_is_cleaned_up_by_deploycheck_cleanup(
     before = counts(slow_jobs)
     run = start_run(tmp_path, slow_jobs)
     wait_for_upload(slow_jobs, before[1])
+    wait_for_ledger_to_record_the_job(tmp_path)
     run.kill()
     run.communicate(timeout=30)
     assert counts(slow_jobs) != before  # left behind, as a killed run does
