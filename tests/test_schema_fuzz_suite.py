@@ -16,6 +16,7 @@ from tests.conftest import (
     assert_no_plugin_traceback,
     running_reference,
 )
+from tests.linked_service import running_linked_service
 
 SUITE = "test_schema_fuzz.py"
 
@@ -53,15 +54,11 @@ def test_healthy_deployment_passes_and_prints_its_seed(
             "answered 200 to a request without a token",
         ),
         ("invalid-query-500", "*GET /api/v1/*: Server error: answered 500*"),
-        ("type-drift", "*GET /api/v1/jobs/{job_id}: Response violates schema:*"),
     ],
 )
 def test_contract_fault_fails_the_smoke_subset(
     suite_project: SuiteProject, reference: Reference, faults: Faults, fault: str, expected: str
 ) -> None:
-    if fault == "type-drift":
-        # A job must exist for its id to be fetched; the journey makes one in a smoke run.
-        pytest.skip("found by the passive contract check (tests/test_passive_checks.py)")
     faults.set(fault)
     result = run(suite_project, reference, "-m", "smoke")
     assert result.ret == 1
@@ -69,7 +66,7 @@ def test_contract_fault_fails_the_smoke_subset(
         [
             "*schema fuzzing found * problem* (seed *; replay with --fuzz-seed *):",
             expected,
-            "*replay: curl -X GET *http://127.0.0.1:*",
+            "*replay: curl -sS -i -X GET *http://127.0.0.1:*",
         ]
     )
     assert "Bearer ey" not in result.stdout.str()
@@ -108,6 +105,26 @@ def test_a_missing_or_wrong_document_is_one_message(
     assert_no_plugin_traceback(result)
 
 
+def test_operations_are_chosen_with_schemathesis_filters(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    """An excluded operation is not sent: its fault goes unseen; the others still are."""
+    faults.set("unprotected-route", "wrong-content-type")
+    suite_project.config(
+        f'[envs.ref]\nbase_url = "{reference.url}"\n'
+        'fuzz.exclude = { paths = ["^/api/v1/decks/$"], tags = ["jobs"] }\n'
+    )
+    result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "-rA")
+    assert result.ret == 0, result.stdout.str()
+    suite_project.config(
+        f'[envs.ref]\nbase_url = "{reference.url}"\nfuzz.include = {{ tags = ["decks"] }}\n'
+    )
+    result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "-rfE")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*GET /api/v1/decks/: auth enforced*"])
+    assert "GET /api/v1/jobs/" not in result.stdout.str()
+
+
 def test_no_document_skips_with_a_reason(
     suite_project: SuiteProject, reference: Reference, faults: Faults
 ) -> None:
@@ -132,6 +149,8 @@ def test_the_time_budget_bounds_the_run(
 def test_stateful_run_is_opt_in_and_says_when_there_are_no_links(
     suite_project: SuiteProject, reference: Reference, faults: Faults
 ) -> None:
+    result = run(suite_project, reference, "-k", "stateful")
+    result.stdout.fnmatch_lines(["*stateful fuzzing is opt-in (fuzz.stateful = true*"])
     suite_project.config(
         f'[envs.ref]\nbase_url = "{reference.url}"\nfuzz.stateful = true\nfuzz.examples = 2\n'
     )
@@ -139,6 +158,39 @@ def test_stateful_run_is_opt_in_and_says_when_there_are_no_links(
     result.stdout.fnmatch_lines(
         ["*the OpenAPI document declares no links between operations: nothing to chain*"]
     )
+
+
+LINKED = """
+[envs.notes]
+base_url = "{url}"
+api_prefix = "/api"
+fuzz = {{ stateful = true, examples = 5, stateful_steps = 5, negative = false }}
+"""
+
+
+@pytest.mark.parametrize("broken_reads", [False, True], ids=["healthy", "broken-reads"])
+def test_stateful_run_follows_links_and_finds_what_only_a_sequence_shows(
+    suite_project: SuiteProject, broken_reads: bool
+) -> None:
+    """Reading a note that exists answers 500: random ids never reach it, POST -> GET does.
+    A public API: nobody signs in."""
+    with running_linked_service(broken_reads=broken_reads) as url:
+        suite_project.config(LINKED.format(url=url))
+        result = suite_project.run("--env", "notes", SUITE, "-k", "stateful", "-rfE")
+        plain = suite_project.run("--env", "notes", SUITE, "-m", "smoke", "-rfE")
+    assert plain.ret == 0  # the plain subset never reads a note that exists
+    if not broken_reads:
+        result.assert_outcomes(passed=1)
+        return
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*GET /api/notes/{note_id}: stateful: Server error: answered 500 (steps: *POST "
+            "http://127.0.0.1:*/api/notes 201 -> GET http://127.0.0.1:*/api/notes/* 500)",
+            "*replay: curl -sS -i -X GET http://127.0.0.1:*/api/notes/*",
+        ]
+    )
+    assert_no_plugin_traceback(result)
 
 
 @pytest.fixture

@@ -248,6 +248,15 @@ class PassiveSettings(_Model):
     leaks: bool = True
 
 
+class OperationFilter(_Model):
+    """Operations by path (regular expressions), method, tag or operationId; empty: any."""
+
+    paths: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    operation_ids: tuple[str, ...] = ()
+
+
 class FuzzSettings(_Model):
     """Schema fuzzing with schemathesis (README, "Schema fuzzing")."""
 
@@ -261,15 +270,9 @@ class FuzzSettings(_Model):
     negative: bool = True
     negative_data_rejection: bool = True
     rate_limit: str = "50/1s"  # fuzz requests, paced; "off" for none
-    # Regular expressions matched against the document's paths, and exact names otherwise.
-    include_paths: tuple[str, ...] = ()
-    exclude_paths: tuple[str, ...] = ()
-    include_methods: tuple[str, ...] = ()
-    exclude_methods: tuple[str, ...] = ()
-    include_tags: tuple[str, ...] = ()
-    exclude_tags: tuple[str, ...] = ()
-    include_operation_ids: tuple[str, ...] = ()
-    exclude_operation_ids: tuple[str, ...] = ()
+    # schemathesis' own filters (its --include-path, --exclude-tag …).
+    include: OperationFilter = Field(default_factory=lambda: OperationFilter())
+    exclude: OperationFilter = Field(default_factory=lambda: OperationFilter())
     # Never fuzzed unless included by name: the env's register, login, refresh (they spend
     # the auth rate limit), logout (ends the run's session) and account deletion.
     skip_auth_operations: bool = True

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from pytest_deploycheck.evidence.finding import WHERE, Finding, RunEvidence, switched_off
 from pytest_deploycheck.evidence.openapi import OpenApiDocument, Operation
@@ -40,7 +41,11 @@ class ContractAnalyser:
         path = evidence.path_of(exchange)
         if path == evidence.env.contract.openapi_path:
             return
-        operation = document.find(exchange.method, path)
+        # Paths from the base URL, or the URL's whole path (a document whose servers name
+        # the base URL's own path prefix).
+        operation = document.find(exchange.method, path) or document.find(
+            exchange.method, urlsplit(exchange.url).path
+        )
         if operation is None:
             return  # not an operation of the API (a probe, a console, a storage link)
         status = exchange.status
@@ -99,6 +104,8 @@ class ContractAnalyser:
         try:
             body = json.loads(exchange.response_text)
         except ValueError:
+            if not exchange.response_complete:
+                return  # cut at the record's limit, or a secret masked in it: not ours to judge
             yield Finding(
                 key=f"json {operation.label} {exchange.status}",
                 level="fail",

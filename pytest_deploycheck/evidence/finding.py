@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.evidence.replay import curl_command
-from pytest_deploycheck.run.client import Exchange
+from pytest_deploycheck.run.client import Exchange, endpoint_of
 
 Level = Literal["fail", "recommend"]
 WHERE = "{where}"  # in a finding's message: replaced by the answers it was seen on
@@ -65,8 +65,6 @@ class _Item:
     seen_on: list[Exchange] = field(default_factory=list)
 
     def render(self, base_url: str) -> str:
-        from pytest_deploycheck.plugin.verdict import endpoint_of
-
         places: dict[str, int] = {}
         for exchange in self.seen_on:
             name = f"{endpoint_of(exchange.method, exchange.url, base_url)} -> {exchange.status}"

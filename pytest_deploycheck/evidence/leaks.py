@@ -1,8 +1,9 @@
 """leaks: no answer's body gives away how the service is built.
 
-Stack traces, server file paths, SQL statements and driver errors, framework
-versions and debug pages, in any body the target sent (error bodies above all),
-with the patterns of :mod:`pytest_deploycheck.checks.security.exposure`.
+Stack traces, framework versions and debug pages in any body the target sent;
+server file paths, SQL statements and driver errors in error bodies (a successful
+answer may carry them as its user's content), with the patterns of
+:mod:`pytest_deploycheck.checks.security.exposure`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ class LeaksAnalyser:
         text = exchange.response_text
         if not text or evidence.path_of(exchange) == evidence.env.contract.openapi_path:
             return  # the API's own documentation may quote anything
-        for found in leaks(text):
+        status = exchange.status or 0
+        for found in leaks(text, error_answer=status >= 400):
             what, _, excerpt = found.partition(": ")
             yield Finding(
                 key=what,

@@ -1,7 +1,9 @@
 """A ready-to-run curl command for a recorded exchange, with its secrets left out.
 
 The token is not in the record (it is redacted there); the command reads it from
-``$DEPLOYCHECK_TOKEN`` instead, so it can be pasted and run as it is.
+``$DEPLOYCHECK_TOKEN`` instead, so it can be pasted and run as it is (in bash: a
+body that is not text is sent from its base64 with process substitution). A body
+longer than the record's excerpt, or with a password masked, is replayed as recorded.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def curl_command(exchange: Exchange) -> str:
         else:
             parts += ["-H", shlex.quote(f"{name}: {value}")]
     body = exchange.request_body
-    if body and not body.startswith("<"):
+    if exchange.request_bytes:  # not text: sent exactly as it was
+        parts += ["--data-binary", f"@<(printf %s {exchange.request_bytes} | base64 -d)"]
+    elif body and not body.startswith("<"):
         if "multipart/" in exchange.request_headers.get("content-type", ""):
             parts.append("# multipart body not shown")
         else:

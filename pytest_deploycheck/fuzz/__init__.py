@@ -7,30 +7,3 @@ stateful    the opt-in deeper run over the document's OpenAPI links
 schemathesis is imported only when a fuzz check runs: a run that selects none
 does not pay for it.
 """
-
-import threading
-
-_warming: threading.Thread | None = None
-
-
-def start_warm_up() -> None:
-    """Import schemathesis and hypothesis (about 1.5 s) in the background while other checks
-    run; :func:`wait_for_warm_up` before using them (two threads importing one package with
-    circular imports can see it half-initialised)."""
-    global _warming
-    if _warming is None:
-        _warming = threading.Thread(target=_import, name="deploycheck-fuzz-imports", daemon=True)
-        _warming.start()
-
-
-def wait_for_warm_up() -> None:
-    if _warming is not None:
-        _warming.join(timeout=120)
-
-
-def _import() -> None:
-    try:
-        import schemathesis.specs.openapi.checks  # noqa: F401
-        import schemathesis.specs.openapi.schemas  # noqa: F401
-    except Exception:  # noqa: BLE001  (the fuzz check imports again and says what is wrong)
-        return

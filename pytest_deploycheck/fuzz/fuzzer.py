@@ -1,4 +1,4 @@
-"""The ``schema_fuzzer`` fixture's object: the env's document, selection, seed and token."""
+"""The ``schema_fuzzer`` fixture's object: the env's document, selection, seed and sign-in."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_deploycheck.errors import CheckFailed
-from pytest_deploycheck.fuzz.runner import FuzzReport, FuzzRun
+from pytest_deploycheck.fuzz.runner import FuzzReport, FuzzRun, is_protected, is_readable
 from pytest_deploycheck.run.context import DeployContext
 
 
@@ -16,14 +16,14 @@ class SchemaFuzzer:
     def __init__(
         self,
         context: DeployContext,
-        token: str | None,
+        sign_in: Callable[[], str],
         seed: int,
         recommend: Callable[[str], None],
         section: Callable[[str], None],
     ) -> None:
         self.context = context
         self.env = context.reach()
-        self.token = token
+        self.sign_in = sign_in  # the smoke user's token, asked for only when an operation needs one
         self.seed = seed
         self.recommend = recommend
         self.section = section
@@ -32,9 +32,6 @@ class SchemaFuzzer:
     def schema(self) -> Any:
         """The target's document as a schemathesis schema (one clear message when it cannot be)."""
         if self._schema is None:
-            from pytest_deploycheck.fuzz import wait_for_warm_up
-
-            wait_for_warm_up()
             import schemathesis
 
             from pytest_deploycheck.evidence.openapi import DocumentUnavailable, load
@@ -72,16 +69,22 @@ class SchemaFuzzer:
 
         allowed, _ = self.context.destructive_allowed
         selection = select(self.schema(), self.env, allowed)
+        needs_token = any(
+            is_protected(result.ok())
+            for result in selection.schema.get_all_operations()
+            if is_readable(result)
+        )
+        token = self.sign_in() if needs_token else None
         with self.context.client() as client:
             run = FuzzRun(
                 selection.schema,
                 self.env,
                 client,
-                self.token,
+                token,
                 seed=self.seed,
                 mode=mode,
                 left_out=selection.left_out,
-                gap_level=self.env.contract.undeclared_errors,
+                on_created=lambda kind, item: self.context.store.record("smoke", kind, item),
             )
             report = how(run)
         for gap in report.gaps:

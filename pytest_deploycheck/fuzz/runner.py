@@ -5,14 +5,21 @@ as schemathesis would send it, sent through the run's :class:`DeployClient`
 (its total deadline, its redacted record, so the passive analysers see every
 answer), and judged by schemathesis' checks. The run is bounded by an example
 count per operation and a time budget, paced by ``fuzz.rate_limit``, and waits
-out a 429's ``Retry-After`` once. Every failure comes with a curl command that
-reads the token from ``$DEPLOYCHECK_TOKEN``.
+out a 429's ``Retry-After`` once. Every failure comes with a curl command made
+from the recorded exchange (:mod:`pytest_deploycheck.evidence.replay`, as the
+passive checks make theirs), which reads the token from ``$DEPLOYCHECK_TOKEN``.
+
+schemathesis prepares a case as ``requests`` keyword arguments; they are turned
+into bytes with ``requests.Request.prepare()`` (so what is sent is what
+schemathesis meant) and sent with httpx: no library sends a schemathesis case
+through an httpx client of one's own.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +27,9 @@ import httpx
 
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.config.schema import parse_rate_limit
-from pytest_deploycheck.errors import TargetUnreachable
-from pytest_deploycheck.evidence.replay import TOKEN_VARIABLE
-from pytest_deploycheck.run.client import DeployClient
+from pytest_deploycheck.errors import DeployCheckError
+from pytest_deploycheck.evidence.replay import curl_command
+from pytest_deploycheck.run.client import DeployClient, Exchange
 
 if sys.version_info >= (3, 11):
     ExceptionGroups = BaseExceptionGroup  # noqa: F821  (a builtin from 3.11)
@@ -103,7 +110,7 @@ class FuzzRun:
         seed: int,
         mode: str,
         left_out: list[str],
-        gap_level: str = "recommend",
+        on_created: Callable[[str, str], None] | None = None,
     ) -> None:
         self.schema = schema
         self.env = env
@@ -116,9 +123,12 @@ class FuzzRun:
         self.budget_s = fuzz.smoke_time_budget_s if mode == "smoke" else fuzz.time_budget_s
         self.pacer = Pacer(fuzz.rate_limit)
         self.report = FuzzReport(seed=seed, mode=mode, left_out=list(left_out))
-        self.gap_level = gap_level
-        self._deadline = 0.0
+        self.gap_level = env.contract.undeclared_errors
+        self.on_created = on_created
+        self._deadline = time.monotonic() + self.budget_s
         self._seen: set[tuple[str, str]] = set()
+        self._stopped: DeployCheckError | None = None  # the target could not be reached
+        self._upload_path = env.api_prefix + env.paths.upload
 
     @property
     def auth_headers(self) -> dict[str, str]:
@@ -132,138 +142,141 @@ class FuzzRun:
         modes = [GenerationMode.POSITIVE]
         if self.env.fuzz.negative:
             modes.append(GenerationMode.NEGATIVE)
-        operations = [r.ok() for r in self.schema.get_all_operations() if _is_ok(r)]
+        operations = [r.ok() for r in self.schema.get_all_operations() if is_readable(r)]
         self.report.operations = [op.label for op in operations]
         try:
             for operation in operations:
-                if self._out_of_time():
-                    break
-                if _protected(operation):
+                if is_protected(operation):
                     self._auth_enforced(operation)
                 for generation_mode in modes:
                     if generation_mode != modes[0] and not _negatable(operation):
                         continue  # only path parameters: any string is valid, nothing to negate
+                    if self._done():
+                        break
                     self._fuzz(operation, generation_mode)
         finally:
             self.report.seconds = time.monotonic() - started
+        if self._stopped is not None:
+            raise self._stopped
         return self.report
 
-    def _out_of_time(self) -> bool:
+    def _done(self) -> bool:
+        if self._stopped is not None:
+            return True
         if time.monotonic() >= self._deadline:
             self.report.out_of_time = True
         return self.report.out_of_time
 
-    def _fuzz(self, operation: Any, generation_mode: Any) -> None:
+    def _examples(
+        self,
+        operation: Any,
+        generation_mode: Any,
+        count: int,
+        on_case: Callable[[Any], None],
+        **fixed: Any,
+    ) -> BaseException | None:
+        """Draw up to ``count`` seeded examples; what hypothesis raised when it could not."""
         from hypothesis import HealthCheck, Phase, given, seed, settings
-
-        strategy = operation.as_strategy(
-            generation_mode=generation_mode, headers=self.auth_headers or None
-        )
 
         @seed(self.seed)
         @settings(
-            max_examples=self.examples,
+            max_examples=count,
             deadline=None,
             database=None,
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,
         )
-        @given(case=strategy)
+        @given(case=operation.as_strategy(generation_mode=generation_mode, **fixed))
         def examples(case: Any) -> None:
-            if not self._out_of_time():
-                self._send_and_judge(operation, case, generation_mode)
+            if not self._done():
+                on_case(case)
 
         try:
             examples()
-        except TargetUnreachable:
-            raise
-        except Exception as exc:  # hypothesis could not generate (unsatisfiable schema)
-            from schemathesis import GenerationMode
+        except Exception as exc:  # hypothesis could not generate (an unsatisfiable schema)
+            return exc
+        return None
 
-            if generation_mode != GenerationMode.POSITIVE:
-                return  # nothing invalid to make of it (no parameters, only path parameters)
-            key = (operation.label, "generation")
-            if key not in self._seen:
-                self._seen.add(key)
-                self.report.gaps.append(
-                    f"{operation.label}: schemathesis could not generate examples "
-                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:160]})"
-                )
+    def _fuzz(self, operation: Any, generation_mode: Any) -> None:
+        from schemathesis import GenerationMode
+
+        fixed = {"headers": self.auth_headers} if self.auth_headers else {}
+        error = self._examples(
+            operation,
+            generation_mode,
+            self.examples,
+            lambda case: self._send_and_judge(operation, case, generation_mode),
+            **fixed,
+        )
+        if error is None or generation_mode != GenerationMode.POSITIVE:
+            return  # invalid data that cannot be made is nothing to report
+        key = (operation.label, "generation")
+        if key not in self._seen:
+            self._seen.add(key)
+            first = str(error).splitlines()[0][:160] if str(error) else ""
+            self.report.gaps.append(
+                f"{operation.label}: schemathesis could not generate examples "
+                f"({type(error).__name__}: {first})"
+            )
 
     def _send_and_judge(self, operation: Any, case: Any, generation_mode: Any) -> None:
         from schemathesis.core.failures import Failure
 
-        response = self._send(case)
-        if response is None:
+        sent = self._send(case)
+        if sent is None:
             return
-        checks = self._checks(generation_mode)
+        response, exchange = sent
         try:
-            case.validate_response(response, checks=checks)
+            case.validate_response(response, checks=self._checks(generation_mode))
         except (Failure, ExceptionGroups) as exc:  # one failure, or schemathesis' FailureGroup
-            failures = getattr(exc, "exceptions", [exc])
-            for failure in failures:
+            for failure in getattr(exc, "exceptions", [exc]):
                 if isinstance(failure, Failure):
-                    self._failed(operation, case, failure, response)
+                    self._failed(operation.label, failure, response.status_code, exchange)
         budget = self.env.latency_ms.default
-        elapsed_ms = response.elapsed.total_seconds() * 1000
+        elapsed_ms = exchange.elapsed_ms
         if elapsed_ms > budget:
             self._add(
                 operation.label,
                 "latency",
                 f"answered in {elapsed_ms:.0f} ms, over the {budget} ms budget (latency_ms.default)",
-                case,
+                exchange,
             )
 
-    def _failed(self, operation: Any, case: Any, failure: Any, response: httpx.Response) -> None:
+    def _failed(
+        self,
+        operation: str,
+        failure: Any,
+        status: int | None,
+        exchange: Exchange | None,
+        after: str = "",
+    ) -> None:
+        """One schemathesis failure; an undeclared 4xx is a contract gap, as in the passive check."""
         title = str(getattr(failure, "title", type(failure).__name__))
-        status = response.status_code
+        status = status or 0
         undeclared = type(failure).__name__ == "UndefinedStatusCode"
+        if undeclared and status >= 500:
+            return  # not_a_server_error says it: one failure for one answer
         if undeclared and 400 <= status < 500 and self.gap_level != "require":
-            if (
-                self.gap_level == "recommend"
-                and (operation.label, f"gap {status}") not in self._seen
-            ):
-                self._seen.add((operation.label, f"gap {status}"))
+            # FastAPI declares only 2xx and 422: the same contract gap the passive check names.
+            if self.gap_level == "recommend" and (operation, f"gap {status}") not in self._seen:
+                self._seen.add((operation, f"gap {status}"))
                 self.report.gaps.append(
-                    f"contract gap: {operation.label} answered {status}, which its OpenAPI "
+                    f"contract gap: {operation} answered {status}, which its OpenAPI "
                     "document does not declare"
                 )
             return
         message = " ".join(str(getattr(failure, "message", failure) or "").split())
         said = f"{message[:400]} (answered {status})" if message else f"answered {status}"
-        self._add(operation.label, title, said, case)
+        self._add(operation, title, said + after, exchange)
 
-    def _add(
-        self, operation: str, check: str, message: str, case: Any, with_token: bool = True
-    ) -> None:
+    def _add(self, operation: str, check: str, message: str, exchange: Exchange | None) -> None:
         key = (operation, check)
         if key in self._seen:
             return
         self._seen.add(key)
-        curl = self._curl(case, with_token)
+        curl = curl_command(exchange) if exchange is not None else "(see the steps above)"
         self.report.failures.append(FuzzFailure(operation, check, message, curl))
-
-    def _curl(self, case: Any, with_token: bool = True) -> str:
-        if case is None:
-            return "(see the stateful run's steps above)"
-        headers = (
-            {"Authorization": f"Bearer ${TOKEN_VARIABLE}"} if self.token and with_token else None
-        )
-        try:
-            command = str(case.as_curl_command(headers=headers, base_url=self.env.base_url))
-        except Exception:  # noqa: BLE001  (a repro is a courtesy, never the failure)
-            return "(no curl command could be made for this case)"
-        command = command.split("\n\n", 1)[0]
-        # schemathesis masks Authorization as [Filtered]; point it at the variable instead.
-        return self.client.redactor.text(
-            command.replace(
-                "-H 'Authorization: [Filtered]'",
-                f'-H "Authorization: Bearer ${TOKEN_VARIABLE}"',
-            ).replace(
-                "-H 'authorization: [Filtered]'", f'-H "Authorization: Bearer ${TOKEN_VARIABLE}"'
-            )
-        )
 
     def _checks(self, generation_mode: Any) -> list[Any]:
         from schemathesis import GenerationMode
@@ -282,8 +295,11 @@ class FuzzRun:
             checks.append(negative_data_rejection)
         return checks
 
-    def _send(self, case: Any, *, without_token: bool = False) -> httpx.Response | None:
-        """Prepare the case as schemathesis would send it; send it through our client."""
+    def _send(
+        self, case: Any, *, without_token: bool = False
+    ) -> tuple[httpx.Response, Exchange] | None:
+        """The case as schemathesis would send it, through our client; None when it was not
+        answered (the target is unreachable: the run stops; a 429 outlasting the budget)."""
         import requests
 
         kwargs = case.as_transport_kwargs(base_url=self.env.base_url)
@@ -298,7 +314,7 @@ class FuzzRun:
             files=kwargs.get("files"),
         ).prepare()
         headers = {
-            k: v
+            k: v if isinstance(v, str) else v.decode("latin-1")
             for k, v in prepared.headers.items()
             if k.lower() not in _SCHEMATHESIS_HEADERS
             and not (without_token and k.lower() == "authorization")
@@ -306,14 +322,18 @@ class FuzzRun:
         body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
         for attempt in (1, 2):
             self.pacer.wait()
-            response = self.client.request(
-                str(prepared.method),
-                str(prepared.url),
-                headers={
-                    k: v if isinstance(v, str) else v.decode("latin-1") for k, v in headers.items()
-                },
-                content=body if isinstance(body, bytes | str) else None,
-            )
+            try:
+                response = self.client.request(
+                    str(prepared.method),
+                    str(prepared.url),
+                    headers=headers,
+                    content=body if isinstance(body, bytes) else None,
+                )
+            except DeployCheckError as exc:
+                # Unreachable, or past limits.max_body_bytes: stop here, not after hypothesis
+                # has replayed and shrunk the example against a target that is not there.
+                self._stopped = exc
+                return None
             self.report.sent += 1
             if response.status_code != 429 or attempt == 2:
                 break
@@ -324,53 +344,42 @@ class FuzzRun:
             time.sleep(wait)
         if response.status_code == 429:
             return None
-        return response
+        exchange = self.client.exchanges[-1]
+        self._remember_created(prepared.method, prepared.path_url, response)
+        return response, exchange
+
+    def _remember_created(self, method: str | None, path: str, response: httpx.Response) -> None:
+        """A job a fuzzed upload created is deleted with the run's other data."""
+        if self.on_created is None or method != "POST" or response.status_code >= 300:
+            return
+        if path.split("?", 1)[0] != self._upload_path:
+            return
+        try:
+            job_id = response.json().get(self.env.journey.job_id_field)
+        except (ValueError, AttributeError):
+            return
+        if job_id:
+            self.on_created("job", str(job_id))
 
     def _auth_enforced(self, operation: Any) -> None:
         """A declared-protected operation refuses a request without a token."""
-        from hypothesis import HealthCheck, Phase, given, seed, settings
         from schemathesis import GenerationMode
 
-        if not self.token:
+        if not self.token or self._done():
             return
-        sent: list[Any] = []
-
-        @seed(self.seed)
-        @settings(
-            max_examples=1,
-            deadline=None,
-            database=None,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
-        def one(case: Any) -> None:
-            if not sent:
-                sent.append(case)
-
-        try:
-            one()
-        except Exception:  # noqa: BLE001  (no example: nothing to send)
+        drawn: list[Any] = []
+        self._examples(operation, GenerationMode.POSITIVE, 1, drawn.append)
+        if not drawn:
             return
-        if not sent or self._out_of_time():
-            return
-        case = sent[0]
-        response = self._send(case, without_token=True)
-        if response is not None and response.status_code < 400:
+        sent = self._send(drawn[0], without_token=True)
+        if sent is not None and sent[0].status_code < 400:
             self._add(
                 operation.label,
                 "auth enforced",
-                f"the document declares it protected, but it answered {response.status_code} "
+                f"the document declares it protected, but it answered {sent[0].status_code} "
                 "to a request without a token",
-                _without_token(case),
-                with_token=False,
+                sent[1],
             )
-
-
-def _without_token(case: Any) -> Any:
-    if case.headers:
-        case.headers = {k: v for k, v in case.headers.items() if k.lower() != "authorization"}
-    return case
 
 
 def _retry_after(response: httpx.Response) -> float:
@@ -380,7 +389,7 @@ def _retry_after(response: httpx.Response) -> float:
         return 1.0
 
 
-def _is_ok(result: Any) -> bool:
+def is_readable(result: Any) -> bool:
     try:
         result.ok()
     except Exception:  # noqa: BLE001  (an operation schemathesis cannot read)
@@ -389,15 +398,13 @@ def _is_ok(result: Any) -> bool:
 
 
 def _negatable(operation: Any) -> bool:
-    """Whether invalid data can be made for it: a query, header or cookie parameter, or a body."""
-    raw = operation.definition.raw
-    parameters = list(raw.get("parameters") or [])
-    return "requestBody" in raw or any(
-        isinstance(p, dict) and p.get("in") != "path" for p in parameters
-    )
+    """Whether invalid data can be made for it: a query or cookie parameter, a header other
+    than the credentials, or a body (path parameters alone take any string)."""
+    headers = [p for p in operation.headers if p.name.lower() != "authorization"]
+    return bool(len(operation.query) or len(operation.cookies) or len(operation.body) or headers)
 
 
-def _protected(operation: Any) -> bool:
+def is_protected(operation: Any) -> bool:
     security = operation.definition.raw.get(
         "security", operation.schema.raw_schema.get("security", [])
     )

@@ -23,22 +23,16 @@ def select(schema: Any, env: TargetEnv, destructive_allowed: bool) -> Selection:
     operations (rate limited, or ending the session) out unless included by name."""
     fuzz = env.fuzz
     left_out: list[str] = []
-    for verb, values, key in (
-        ("include", fuzz.include_paths, "path_regex"),
-        ("exclude", fuzz.exclude_paths, "path_regex"),
-        ("include", fuzz.include_methods, "method"),
-        ("exclude", fuzz.exclude_methods, "method"),
-        ("include", fuzz.include_tags, "tag"),
-        ("exclude", fuzz.exclude_tags, "tag"),
-        ("include", fuzz.include_operation_ids, "operation_id"),
-        ("exclude", fuzz.exclude_operation_ids, "operation_id"),
-    ):
-        if not values:
-            continue
-        value: Any = "|".join(f"(?:{v})" for v in values) if key == "path_regex" else list(values)
-        if key == "method":
-            value = [v.upper() for v in value]
-        schema = getattr(schema, verb)(**{key: value})
+    for verb in ("include", "exclude"):
+        chosen = getattr(fuzz, verb)
+        if chosen.paths:
+            schema = getattr(schema, verb)(path_regex="|".join(f"(?:{p})" for p in chosen.paths))
+        if chosen.methods:
+            schema = getattr(schema, verb)(method=[m.upper() for m in chosen.methods])
+        if chosen.tags:
+            schema = getattr(schema, verb)(tag=list(chosen.tags))
+        if chosen.operation_ids:
+            schema = getattr(schema, verb)(operation_id=list(chosen.operation_ids))
     if not destructive_allowed:
         schema = schema.include(method=sorted(READ_ONLY_METHODS))
         left_out.append(
@@ -56,7 +50,7 @@ def select(schema: Any, env: TargetEnv, destructive_allowed: bool) -> Selection:
                 paths.delete_account,
             )
         ]
-        named = set(fuzz.include_paths)
+        named = set(fuzz.include.paths)
         skipped = [p for p in auth_paths if not any(re.search(n, p) for n in named)]
         if skipped:
             pattern = "|".join(f"^{re.escape(p)}$" for p in skipped)

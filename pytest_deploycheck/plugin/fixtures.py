@@ -177,11 +177,9 @@ def schema_fuzzer(
 ) -> SchemaFuzzer:
     """schemathesis against the target's OpenAPI document, through the run's client: read-only
     on production, bounded by the env's fuzz budget, with the run's seed and smoke user."""
-    from pytest_deploycheck.fuzz import wait_for_warm_up
     from pytest_deploycheck.fuzz.fuzzer import SchemaFuzzer
 
     context = deploy_context(request.config)
-    wait_for_warm_up()
     try:
         import schemathesis  # noqa: F401
     except ImportError:
@@ -191,13 +189,15 @@ def schema_fuzzer(
             f"env {deploy_env.name!r} has no OpenAPI document (contract.openapi_path is empty "
             "and no contract.openapi_file)"
         )
-    token = request.getfixturevalue("smoke_user").access_token
+
+    def sign_in() -> str:
+        return str(request.getfixturevalue("smoke_user").access_token)
 
     def section(text: str) -> None:
         request.node.user_properties.append(("deploycheck_fuzz", text))
         request.node.add_report_section("call", "deploycheck: schema fuzzing", text)
 
-    return SchemaFuzzer(context, token, fuzz_seed(request.config), recommend, section)
+    return SchemaFuzzer(context, sign_in, fuzz_seed(request.config), recommend, section)
 
 
 def fuzz_seed(config: pytest.Config) -> int:

@@ -414,8 +414,7 @@ def _run_order(item: pytest.Item) -> int:
     names = set(getattr(item, "fixturenames", ()))
     if names & _WAITS_FOR_JOB or item.get_closest_marker("waits_for_job"):
         return 2
-    # Fuzzing runs once its imports (about 1.5 s, warmed up in the background) are in.
-    return 1 if names & _SPENDS_AUTH or "schema_fuzzer" in names else 0
+    return 1 if names & _SPENDS_AUTH else 0
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -525,10 +524,6 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
         needs = frozenset(name for item in runnable for name in getattr(item, "fixturenames", ()))
         if "uploaded_job" in needs:
             context.journey_ahead.start(needs)
-        if "schema_fuzzer" in needs:
-            from pytest_deploycheck.fuzz import start_warm_up
-
-            start_warm_up()
     return (yield)
 
 
@@ -583,15 +578,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if context is None:
         return
     context.stop_background()
-    if context.state_dir is not None and context.state_dir.is_dir():
-        write_facts(context.state_dir, os.getpid(), context.run_facts())
-        write_exchanges(context.state_dir, context.exchanges)
+    state_dir = context.state_dir if context.state_dir and context.state_dir.is_dir() else None
+    if state_dir is not None:
+        write_facts(state_dir, os.getpid(), context.run_facts())
     if context.is_worker:
+        if state_dir is not None:
+            write_exchanges(state_dir, context.exchanges)
         return
     try:
         context.notes.extend(context.cleanup())
     except DeployCheckError as exc:
         context.notes.append(f"cleanup failed: {exc}")
+    if state_dir is not None:
+        write_exchanges(state_dir, context.exchanges)  # the controller's, the cleanup's included
     reporting: RunReporting | None = config.pluginmanager.get_plugin(RunReporting.NAME)
     if reporting is None or context.env is None:
         return
@@ -614,8 +613,6 @@ def _review_every_answer(
         return
     from pytest_deploycheck.plugin.passive import review_the_run
 
-    if context.state_dir is not None:
-        write_exchanges(context.state_dir, context.exchanges)  # the cleanup's answers too
     try:
         review_the_run(session, context)
     except DeployCheckError as exc:

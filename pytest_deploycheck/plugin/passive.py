@@ -16,6 +16,7 @@ import pytest
 from pytest_deploycheck.evidence import ANALYSERS, AnalyserResult, RunEvidence
 from pytest_deploycheck.evidence.review import load_document, read_exchanges, review
 from pytest_deploycheck.plugin.fixtures import RECOMMENDATION
+from pytest_deploycheck.plugin.reporting import CAUSE
 from pytest_deploycheck.run.context import DeployContext
 
 SUITE = "passive"  # the report entries' "file": passive::contract
@@ -55,6 +56,8 @@ def _report(
     properties: list[tuple[str, object]] = [
         (RECOMMENDATION, redact(text)) for text in result.recommendations
     ]
+    if result.failures:  # the verdict's cause: the first problem, not the count
+        properties.append((CAUSE, redact(result.failures[0].splitlines()[0])))
     sections = []
     if result.recommendations:
         sections.append(("deploycheck: recommendations", redact("\n".join(result.recommendations))))

@@ -37,7 +37,6 @@ _VARYING = re.compile(
     r"|\b[0-9a-f]{10,}\b"  # run ids, hashes
     r"|\d+(?:\.\d+)?"  # numbers: ports, times, counts
 )
-_ID_IN_PATH = re.compile(r"/(?=[^/?#]*\d)[^/?#]{6,}")
 
 
 @dataclass
@@ -218,13 +217,6 @@ def group_causes(failures: list[tuple[str, str, str]]) -> list[Cause]:
         if kind == "unreachable":
             cause.kind = kind
     return sorted(causes.values(), key=lambda c: (c.kind != "unreachable", -len(c.checks)))
-
-
-def endpoint_of(method: str, url: str, base_url: str) -> str:
-    """``GET https://x/api/v1/jobs/3f2a…`` -> ``GET /api/v1/jobs/[id]``."""
-    path = url[len(base_url) :] if base_url and url.startswith(base_url) else url
-    path = path.split("?", 1)[0]
-    return f"{method} {_ID_IN_PATH.sub('/[id]', path)}"
 
 
 def latency_rows(samples: dict[str, list[float]]) -> list[dict[str, Any]]:

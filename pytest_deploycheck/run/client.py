@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import ssl
 import time
 from collections.abc import Callable
@@ -29,7 +30,7 @@ import httpx
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed, TargetUnreachable
 from pytest_deploycheck.run.deadline import Deadline
-from pytest_deploycheck.run.redaction import Redactor, is_textual
+from pytest_deploycheck.run.redaction import MASK, Redactor, is_textual
 
 # Request extensions: the exchange's Deadline (for the retry transport), and a larger
 # body cap for one request (a deck download).
@@ -70,8 +71,12 @@ class Exchange:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: str = ""  # an excerpt, for reports
     error: str = ""
-    # The whole textual body (redacted, up to KEPT_BODY_CHARS), for the passive analysers.
+    # The whole textual body (redacted, up to KEPT_BODY_CHARS), for the passive analysers;
+    # response_complete is False when it was cut there (or a secret was masked in it).
     response_text: str = field(default="", repr=False)
+    response_complete: bool = True
+    # A request body that is not text (a fuzzed one), base64, so a replay sends it exactly.
+    request_bytes: str = field(default="", repr=False)
 
     @property
     def content_type(self) -> str:
@@ -94,12 +99,30 @@ class Exchange:
         lines = [f"{self.started_at:%H:%M:%S.%f}"[:-3] + " " + self.summary()]
         lines.append(f"  > headers: {self.request_headers}")
         if self.request_body:
-            lines.append(f"  > body: {self.request_body}")
+            lines.append(f"  > body: {_printable(self.request_body)}")
         if self.status is not None:
             lines.append(f"  < headers: {self.response_headers}")
             if self.response_body:
-                lines.append(f"  < body: {self.response_body}")
+                lines.append(f"  < body: {_printable(self.response_body)}")
         return "\n".join(lines)
+
+
+_ID_IN_PATH = re.compile(r"/(?=[^/?#]*\d)[^/?#]{6,}")
+
+
+def endpoint_of(method: str, url: str, base_url: str) -> str:
+    """``GET https://x/api/v1/jobs/3f2a…`` -> ``GET /api/v1/jobs/[id]``."""
+    path = url[len(base_url) :] if base_url and url.startswith(base_url) else url
+    path = path.split("?", 1)[0]
+    return f"{method} {_ID_IN_PATH.sub('/[id]', path)}"
+
+
+def _printable(text: str) -> str:
+    """Control characters escaped (a fuzzed body), so a report shows them and a terminal
+    does not act on them."""
+    if all(c.isprintable() or c in "\n\t" for c in text):
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
 
 
 class RetryTransport(httpx.BaseTransport):
@@ -225,8 +248,10 @@ class DeployClient(httpx.Client):
         error: str = "",
     ) -> None:
         redact = self.redactor
+        request_bytes = ""
         try:
             request_body = redact.body(request.content, request.headers.get("content-type", ""))
+            request_bytes = _replayable_bytes(request.content, request.headers, redact)
         except httpx.RequestNotRead:
             request_body = "<streamed>"
         exchange = Exchange(
@@ -237,6 +262,7 @@ class DeployClient(httpx.Client):
             request_headers=redact.headers(request.headers.multi_items()),
             request_body=request_body,
             error=error,
+            request_bytes=request_bytes,
         )
         if response is not None:
             exchange.status = response.status_code
@@ -252,6 +278,7 @@ class DeployClient(httpx.Client):
                 )
                 if is_textual(response.headers.get("content-type", "")):
                     exchange.response_text = text
+                    exchange.response_complete = len(text) <= KEPT_BODY_CHARS and MASK not in text
                 exchange.response_body = (
                     text
                     if len(text) <= EXCERPT_CHARS
@@ -260,6 +287,29 @@ class DeployClient(httpx.Client):
         self.exchanges.append(exchange)
         if self._on_exchange is not None:
             self._on_exchange(exchange)
+
+
+_REPLAYED_BYTES = 65_536
+
+
+def _replayable_bytes(content: bytes, headers: httpx.Headers, redact: Redactor) -> str:
+    """Base64 of a small request body that is not UTF-8 (a fuzzed one), else "": such a body
+    cannot be shown as text, and a replay must send what was sent. Never a multipart upload,
+    never a body that carries a known secret."""
+    import base64
+
+    if not content or len(content) > _REPLAYED_BYTES:
+        return ""
+    if "multipart/" in headers.get("content-type", ""):
+        return ""
+    try:
+        content.decode("utf-8")
+        return ""
+    except UnicodeDecodeError:
+        pass
+    if redact.contains_secret(content.decode("latin-1")):
+        return ""
+    return base64.b64encode(content).decode("ascii")
 
 
 def client_timeout(env: TargetEnv) -> httpx.Timeout:

@@ -20,7 +20,7 @@ import httpx
 from pytest_deploycheck.config import ConfigFile, Resolution, TargetEnv
 from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
 from pytest_deploycheck.run.auth_budget import AuthBudget
-from pytest_deploycheck.run.client import DeployClient, Exchange
+from pytest_deploycheck.run.client import DeployClient, Exchange, endpoint_of
 from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunStore, RunUser
 
@@ -71,8 +71,6 @@ class DeployContext:
 
     def run_facts(self) -> dict[str, object]:
         """What this process saw that the verdict reports: latencies, the timeline, the version."""
-        from pytest_deploycheck.plugin.verdict import endpoint_of
-
         target = self.target or self.env
         base = target.base_url if target is not None else ""
         latency: dict[str, list[float]] = {}

@@ -41,10 +41,20 @@ LEAKS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-def leaks(body: str) -> list[str]:
+# What no answer may show, whatever its status. SQL and file paths are judged in error
+# answers only: a successful answer may carry them as the user's own content (a flashcard
+# about SQL, a note naming a file).
+ANYWHERE = frozenset(
+    {"a Python traceback", "a stack frame", "a framework or server version", "a debug page"}
+)
+
+
+def leaks(body: str, *, error_answer: bool = True) -> list[str]:
     """What ``body`` gives away, e.g. ``["a Python traceback: 'Traceback (most recent call last)'"]``."""
     found = []
     for what, pattern in LEAKS:
+        if not error_answer and what not in ANYWHERE:
+            continue
         match = pattern.search(body)
         if match:
             found.append(f"{what}: {match.group(0)[:80]!r}")
