@@ -164,7 +164,7 @@ LINKED = """
 [envs.notes]
 base_url = "{url}"
 api_prefix = "/api"
-fuzz = {{ stateful = true, examples = 5, stateful_steps = 5, negative = false }}
+fuzz = {{ stateful = true, examples = 4, stateful_steps = 4, negative = false, seed = 1 }}
 """
 
 

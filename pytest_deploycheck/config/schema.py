@@ -417,7 +417,7 @@ class TargetEnv(_Model):
 
     def with_overrides(self, **updates: Any) -> TargetEnv:
         """A validated copy with some keys replaced (e.g. from the command line)."""
-        data = self.model_dump(by_alias=True)
+        data = self.model_dump(by_alias=True, exclude_unset=True)  # keep what was set, as set
         data.update({k: v for k, v in updates.items() if v is not None})
         env = TargetEnv.model_validate(data)
         env._secrets = self._secrets

@@ -25,6 +25,10 @@ class DocumentUnavailable(DeployCheckError):
     """The target's OpenAPI document could not be had (the message says why and what to set)."""
 
 
+class DocumentNotServed(DocumentUnavailable):
+    """Nothing at ``contract.openapi_path``: many services serve no document in production."""
+
+
 @dataclass
 class Operation:
     method: str  # upper case
@@ -157,7 +161,7 @@ def load(env: TargetEnv, client: Any) -> OpenApiDocument:
     url = env.base_url + settings.openapi_path
     response = client.get(url)
     if response.status_code != 200:
-        raise DocumentUnavailable(
+        raise DocumentNotServed(
             f"the target serves no OpenAPI document: GET {url} answered {response.status_code}; "
             "set contract.openapi_path to where it is, contract.openapi_file to a copy, or "
             "openapi_path = '' if it has none"
