@@ -5,8 +5,6 @@ a bug only a run that follows POST /notes -> GET /notes/{id} can find (random id
 
 # No "from __future__ import annotations": FastAPI reads these annotations at run time.
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,27 +67,7 @@ def create_app(broken_reads: bool) -> Any:
 
 @contextmanager
 def running_linked_service(broken_reads: bool = False) -> Iterator[str]:
-    import uvicorn
+    from tests.servers import serving
 
-    from tests.servers import free_port
-
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(broken_reads),
-            host="127.0.0.1",
-            port=port,
-            log_level="critical",
-            lifespan="off",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
+    with serving(create_app(broken_reads)) as url:
+        yield url

@@ -12,8 +12,6 @@ must pass on it by configuration alone: see ``CONFIG``.
 # No "from __future__ import annotations": FastAPI reads these annotations at run time.
 
 import secrets
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -148,23 +146,9 @@ def running_second_shape(
     loose_cookie: bool = False,
 ) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
     """Serve it on a free loopback port; yields its URL and its users (to prove cleanup)."""
-    import uvicorn
-
-    from tests.servers import free_port
+    from tests.servers import serving
 
     app = create_app()
     app.state.loose_cookie = loose_cookie
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", app.state.users
-    finally:
-        server.should_exit = True
-        thread.join(5)
+    with serving(app) as url:
+        yield url, app.state.users

@@ -21,6 +21,35 @@ def free_port() -> int:
 
 
 @contextmanager
+def serving(app: object) -> Iterator[str]:
+    """An ASGI app served by uvicorn on a free loopback port, in a thread; yields its URL."""
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            host="127.0.0.1",
+            port=port,
+            log_level="critical",
+            lifespan="off",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
+@contextmanager
 def tcp_server(handler: str) -> Iterator[str]:
     """A server that misbehaves as ``handler`` says (see the module docstring)."""
     listener = socket.socket()
