@@ -142,6 +142,28 @@ def test_undeclared_errors_are_a_contract_gap(
     result.stdout.fnmatch_lines(["FAILED passive::contract - *"])
 
 
+def test_a_broken_schema_in_the_document_is_a_recommendation_not_a_crash(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    document = httpx.get(reference.url + "/openapi.json").json()
+    health = document["paths"]["/api/v1/health"]["get"]["responses"]["200"]
+    health["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/Nowhere"}
+    copy = suite_project.pytester.path / "broken.json"
+    copy.write_text(json.dumps(document))
+    suite_project.config(
+        f'[envs.ref]\nbase_url = "{reference.url}"\ncontract.openapi_file = "{copy}"\n'
+    )
+    result = suite_project.run("--env", "ref", "test_health.py", "-rs", PASSIVE)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "*GET /api/v1/health (health_api_v1_health_get): the OpenAPI document's schema for "
+            "its 200 answer cannot be used (*), so * answer* went unchecked; fix the document*"
+        ]
+    )
+    assert_no_plugin_traceback(result)
+
+
 def test_without_a_document_the_contract_check_says_why(
     suite_project: SuiteProject, reference: Reference, faults: Faults
 ) -> None:

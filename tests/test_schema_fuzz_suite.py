@@ -4,6 +4,7 @@ and a production env receives nothing but reads and its sign-in."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -123,6 +124,30 @@ def test_operations_are_chosen_with_schemathesis_filters(
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*GET /api/v1/decks/: auth enforced*"])
     assert "GET /api/v1/jobs/" not in result.stdout.str()
+
+
+def test_an_operation_schemathesis_cannot_serialise_is_a_recommendation(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    """Not a finding about the target, and not a crash: what could not be fuzzed, said once."""
+    document = httpx.get(reference.url + "/openapi.json").json()
+    upload = document["paths"]["/api/v1/upload/"]["post"]["requestBody"]["content"]
+    upload["application/x-lecture"] = upload.pop("multipart/form-data")
+    copy = suite_project.pytester.path / "custom-media.json"
+    copy.write_text(json.dumps(document))
+    suite_project.config(
+        f'[envs.ref]\nbase_url = "{reference.url}"\ncontract.openapi_file = "{copy}"\n'
+    )
+    result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "-rA")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*POST /api/v1/upload/: schemathesis could not generate examples "
+            "(SerializationNotPossible: No supported serializers for media types: "
+            "application/x-lecture)*"
+        ]
+    )
+    assert_no_plugin_traceback(result)
 
 
 def test_no_document_skips_with_a_reason(

@@ -113,10 +113,20 @@ class ContractAnalyser:
                 f"body is not JSON on {WHERE}",
             )
             return
-        errors = sorted(
-            (e for e in validator.iter_errors(body) if not _redacted(e.instance)),
-            key=lambda e: list(e.absolute_path),
-        )
+        try:
+            errors = sorted(
+                (e for e in validator.iter_errors(body) if not _redacted(e.instance)),
+                key=lambda e: list(e.absolute_path),
+            )
+        except Exception as exc:  # noqa: BLE001  (the document's own schema is broken)
+            yield Finding(
+                key=f"unusable {operation.label} {exchange.status}",
+                level="recommend",
+                message=f"{operation.label}: the OpenAPI document's schema for its "
+                f"{exchange.status} answer cannot be used ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:160]}), so {WHERE} went unchecked; fix the document",
+            )
+            return
         for error in errors[:_MAX_SCHEMA_ERRORS]:
             where_in_body = error.json_path
             yield Finding(

@@ -189,8 +189,18 @@ class FuzzRun:
         )
         @given(case=operation.as_strategy(generation_mode=generation_mode, **fixed))
         def examples(case: Any) -> None:
-            if not self._done():
+            if self._done():
+                return
+            try:
                 on_case(case)
+            except Exception as exc:  # noqa: BLE001  (never a failing example: no shrinking)
+                # schemathesis could not serialise or judge this case (an unsupported media
+                # type, say): a gap in what was fuzzed, not a finding about the target.
+                self._note_once(
+                    operation.label,
+                    f"{operation.label}: an example could not be sent or judged "
+                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''})",
+                )
 
         try:
             examples()
@@ -211,14 +221,18 @@ class FuzzRun:
         )
         if error is None or generation_mode != GenerationMode.POSITIVE:
             return  # invalid data that cannot be made is nothing to report
-        key = (operation.label, "generation")
-        if key not in self._seen:
-            self._seen.add(key)
-            first = str(error).splitlines()[0][:160] if str(error) else ""
-            self.report.gaps.append(
-                f"{operation.label}: schemathesis could not generate examples "
-                f"({type(error).__name__}: {first})"
-            )
+        first = str(error).splitlines()[0][:160] if str(error) else ""
+        self._note_once(
+            operation.label,
+            f"{operation.label}: schemathesis could not generate examples "
+            f"({type(error).__name__}: {first})",
+        )
+
+    def _note_once(self, operation: str, text: str) -> None:
+        """A recommendation about what could not be fuzzed, once per operation."""
+        if (operation, "note") not in self._seen:
+            self._seen.add((operation, "note"))
+            self.report.gaps.append(text)
 
     def _send_and_judge(self, operation: Any, case: Any, generation_mode: Any) -> None:
         from schemathesis.core.failures import Failure

@@ -221,6 +221,13 @@ def recommend(request: pytest.FixtureRequest) -> Callable[[str], None]:
 
     def record(message: str) -> None:
         request.node.stash.setdefault(RECOMMENDATIONS, []).append(message)
-        warnings.warn(DeployCheckWarning(message), stacklevel=2)
+        # Attributed to the check, wherever it was found (a check, or the fuzzer for it).
+        _, line, _ = request.node.location
+        warnings.warn_explicit(
+            DeployCheckWarning(message),
+            DeployCheckWarning,
+            filename=str(request.node.path),
+            lineno=(line or 0) + 1,
+        )
 
     return record

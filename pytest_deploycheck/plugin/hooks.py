@@ -617,6 +617,11 @@ def _review_every_answer(
         review_the_run(session, context)
     except DeployCheckError as exc:
         context.notes.append(f"the passive checks could not run: {exc}")
+    except Exception as exc:  # noqa: BLE001  (a bug of ours must not hide the verdict)
+        context.notes.append(
+            f"the passive checks could not run ({type(exc).__name__}: {exc}); "
+            "please report this to pytest-deploycheck"
+        )
 
 
 def _publish(config: pytest.Config, verdict: Verdict, context: DeployContext) -> None:
