@@ -192,6 +192,9 @@ def _validate_env(
             window = float(settings.get("auth_rate_window_s", 60))  # type: ignore[arg-type]
             budget = f"{calls}/{window:g}s" if calls > 0 else "off"
             env = env.with_overrides(auth={**env.auth.model_dump(), "rate_limit": budget})
+        if env.is_embedded and "rate_limit" not in env.fuzz.model_fields_set:
+            # It limits no other requests: fuzzing it need not be paced.
+            env = env.with_overrides(fuzz={**env.fuzz.model_dump(), "rate_limit": "off"})
     except ValidationError as exc:
         raise ConfigError(_format_validation_error(exc, config.label, name)) from None
     env._secrets = secrets
