@@ -218,6 +218,34 @@ def test_stateful_run_follows_links_and_finds_what_only_a_sequence_shows(
     assert_no_plugin_traceback(result)
 
 
+def test_jobs_a_fuzzed_upload_creates_are_cleaned_up(
+    suite_project: SuiteProject,
+    reference: Reference,
+    faults: Faults,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An account that stays (not a throwaway user whose deletion takes its jobs along): the
+    jobs fuzzing created must go by themselves."""
+    email, password = "fuzz-uploads@example.com", "account-password-123"
+    httpx.post(
+        reference.api_url + "/auth/register",
+        json={"email": email, "username": "fuzzuploads", "password": password},
+    )
+    (user_id,) = reference.rows(f"SELECT id FROM users WHERE email = '{email}'")[0]
+    faults.set("accept-any-upload")  # random bytes become jobs
+    monkeypatch.setenv("SMOKE_EMAIL", email)
+    monkeypatch.setenv("SMOKE_PASSWORD", password)
+    suite_project.config(
+        f'[envs.staging]\nbase_url = "{reference.url}"\n'
+        'auth.mode = "account"\nauth.email = "${SMOKE_EMAIL}"\nauth.password = "${SMOKE_PASSWORD}"\n'
+        'fuzz = { examples = 8, negative = false, include = { paths = ["/upload/"] } }\n'
+    )
+    result = suite_project.run("--env", "staging", SUITE, "-m", "fuzz", "-k", "not stateful")
+    result.stdout.fnmatch_lines(["cleanup: deleted * job*"])
+    jobs = f"SELECT COUNT(*) FROM jobs WHERE user_id = '{user_id}'"
+    assert reference.rows(jobs) == [(0,)]
+
+
 @pytest.fixture
 def production_reference() -> Iterator[Reference]:
     with running_reference(environment="production") as deployment:

@@ -220,6 +220,8 @@ def cleanup(client: DeployClient, env: TargetEnv, contents: dict[str, Any]) -> l
             continue
         path = paths[item["kind"]].format(job_id=item["id"], deck_id=item["id"])
         outcome = _delete(client, path, owner["access_token"])
+        if outcome is None and item["kind"] == "job":
+            outcome = _delete_cancelled(client, path, owner["access_token"])
         if outcome is None:
             deleted[item["kind"]] += 1
         else:
@@ -237,6 +239,26 @@ def cleanup(client: DeployClient, env: TargetEnv, contents: dict[str, Any]) -> l
     done = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in deleted.items() if n)
     lines.insert(0, f"cleanup: deleted {done or 'nothing'}")
     return lines
+
+
+def _delete_cancelled(client: DeployClient, path: str, token: str) -> str | None:
+    """A job still pending or processing is only cancelled by its first DELETE (the contract:
+    "cancels a pending/processing job, deletes a finished one"): delete it once more, then
+    make sure it is gone."""
+    for _ in range(3):
+        try:
+            response = client.get(path, headers={"Authorization": f"Bearer {token}"})
+        except Exception as exc:  # cleanup must never hide the verdict
+            return str(exc)
+        if response.status_code in (403, 404, 410):
+            return None
+        if response.status_code != 200:
+            return f"{describe(response)} after its DELETE"
+        outcome = _delete(client, path, token)
+        if outcome is not None:
+            return outcome
+        time.sleep(0.2)  # a cancelled job's worker lets go of it
+    return "still there after being cancelled and deleted three times"
 
 
 def _delete(client: DeployClient, path: str, token: str, **kwargs: Any) -> str | None:
