@@ -125,6 +125,7 @@ class JourneyAhead:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+        self._hand_over_exchanges()  # what no check collected still counts: the passive checks
 
     def _wait(self, outcome: _Outcome, kind: type[T]) -> T:
         self.start()
