@@ -324,6 +324,190 @@ class EmbeddedSettings(_Model):
     startup_timeout: float = Field(30.0, gt=0)
 
 
+# Connection schemes of testinfra's backends (testinfra.backend.BACKENDS), so a typo is a
+# config error even where pytest-testinfra is not installed.
+TESTINFRA_SCHEMES = frozenset(
+    {
+        "local", "ssh", "safe-ssh", "paramiko", "docker", "podman", "kubectl", "openshift",
+        "ansible", "salt", "winrm", "lxc", "chroot",
+    }
+)  # fmt: skip
+
+
+class InfraHost(_Model):
+    """A host behind the deployment, in testinfra's own connection string, with its roles."""
+
+    url: str  # "local://", "ssh://deploy@api-1:22", "docker://anki-worker", "kubectl://pod?namespace=x"
+    roles: tuple[str, ...] = ()  # which role checks apply: infra.roles.<role>
+    name: str | None = None  # the test id (default: the url without its query)
+    # Where the run reaches the host from outside, for infra.not_exposed (default: the
+    # url's host name for ssh/paramiko/safe-ssh; none for local, docker, kubectl …).
+    address: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in TESTINFRA_SCHEMES:
+            raise ValueError(
+                f"must be a testinfra connection string like 'ssh://user@host', 'local://', "
+                f"'docker://container' (schemes: {', '.join(sorted(TESTINFRA_SCHEMES))}), "
+                f"got {value!r}"
+            )
+        return value
+
+    @property
+    def label(self) -> str:
+        return self.name or self.url.split("?", 1)[0]
+
+    @property
+    def outside_address(self) -> str | None:
+        if self.address is not None:
+            return self.address or None
+        parts = urlsplit(self.url)
+        if parts.scheme in ("ssh", "safe-ssh", "paramiko"):
+            return parts.hostname
+        return None
+
+
+class SecretFile(_Model):
+    """A file that holds secrets: its owner, and the most its mode may allow ("600")."""
+
+    path: str
+    owner: str | None = None
+    group: str | None = None
+    mode: str = "600"
+
+    @field_validator("mode")
+    @classmethod
+    def _check_mode(cls, value: str) -> str:
+        if not re.fullmatch(r"0?[0-7]{3}", value):
+            raise ValueError(f"must be an octal mode like '600' or '640', got {value!r}")
+        return value.lstrip("0").rjust(3, "0")
+
+
+class EnvFile(_Model):
+    """A deployed env file (KEY=value lines) and settings it must have. Values are never shown
+    unless they are the expected ones' plain opposites (DEBUG=true)."""
+
+    path: str
+    expect: dict[str, str] = Field(default_factory=lambda: {"DEBUG": "false"})
+
+
+class InfraChecks(_Model):
+    """What must hold on a host; under infra.checks (every host) or infra.roles.<role>."""
+
+    services: tuple[str, ...] = ()  # running and enabled (systemd, SysV, OpenRC …)
+    processes: tuple[str, ...] = ()  # running, by command name or a word of the command line
+    # Listed processes that may run as root (everything else listed must not).
+    root_allowed: tuple[str, ...] = ()
+    listening: tuple[str, ...] = ()  # testinfra socket specs: "tcp://0.0.0.0:8000", "tcp://443"
+    secret_files: tuple[SecretFile, ...] = ()
+    env_files: tuple[EnvFile, ...] = ()
+    cert_files: tuple[str, ...] = ()  # PEM certificates that must not expire within cert_min_days
+    sshd_config: str | None = None  # e.g. "/etc/ssh/sshd_config": root login must be off
+
+
+class InfraSettings(_Model):
+    """Checks on the hosts behind the deployment (README, "Infrastructure checks")."""
+
+    hosts: tuple[InfraHost, ...] = ()
+    # Add the infra suite to a `-m smoke` run (otherwise only `-m infra` runs it).
+    smoke: bool = False
+    checks: InfraChecks = Field(default_factory=lambda: InfraChecks())
+    roles: dict[str, InfraChecks] = Field(default_factory=dict)
+    # Ports that must not be reachable from outside (the seeds: Grafana 3000, Prometheus
+    # 9090; database and broker ports): on the host, nothing may listen on them beyond
+    # loopback; from the run, a TCP connect to the host's outside address must fail.
+    not_exposed: tuple[int, ...] = (3000, 9090, 5432, 6379, 5672, 15672)
+    disk_paths: tuple[str, ...] = ("/",)
+    max_disk_used_percent: float = Field(90.0, gt=0, le=100)  # the seeds: < 10 % free alerts
+    max_memory_used_percent: float = Field(90.0, gt=0, le=100)  # the seeds: > 90 % alerts
+    cert_min_days: int = Field(14, ge=0)
+    command_timeout_s: float = Field(30.0, gt=0)  # each command run on a host
+
+    def checks_for(self, host: InfraHost) -> InfraChecks:
+        """The checks that apply to ``host``: infra.checks and those of each of its roles."""
+        merged: dict[str, Any] = self.checks.model_dump()
+        for role in host.roles:
+            extra = self.roles.get(role)
+            if extra is None:
+                continue
+            for key, value in extra.model_dump().items():
+                if isinstance(value, (list, tuple)):
+                    merged[key] = (*merged[key], *value)
+                elif value is not None:
+                    merged[key] = value
+        return InfraChecks.model_validate(merged)
+
+
+class PostgresDependency(_Model):
+    """The database: reachable, answering, and migrated to the code's head."""
+
+    dsn: str  # "postgresql://anki:${DB_PASSWORD}@db:5432/anki"
+    connect_timeout_s: float = Field(10.0, gt=0)
+    version_table: str = "alembic_version"  # "" checks no migrations
+    expected_head: str | None = None  # the revision the deployed code expects
+    # Or read it on a host of this role from the deployed code (alembic's own "heads").
+    heads_command: str | None = None  # e.g. "cd /srv/anki && alembic heads"
+    heads_role: str = "api"
+
+
+class RedisDependency(_Model):
+    url: str  # "redis://:${REDIS_PASSWORD}@cache:6379/0"
+    timeout_s: float = Field(10.0, gt=0)
+    require_password: bool = True  # the seeds: REDIS_PASSWORD set; a PING without it is refused
+    require_maxmemory: bool = True  # the seeds: Redis memory limit set
+    max_memory_used_percent: float = Field(90.0, gt=0, le=100)
+
+
+class RabbitMQDependency(_Model):
+    """The broker, through its management API (the seeds' "queue depth")."""
+
+    management_url: str  # "http://rabbitmq:15672"
+    username: str = "guest"
+    password: str = "guest"
+    vhost: str = "/"
+    queues: tuple[str, ...] = ()  # empty: every queue of the vhost
+    max_messages: int = Field(100, ge=0)  # the seeds: > 100 pending alerts
+    min_consumers: int = Field(1, ge=0)
+
+
+class S3Dependency(_Model):
+    """Object storage (S3, MinIO): the bucket exists and does not serve objects anonymously."""
+
+    bucket: str
+    endpoint_url: str | None = None  # MinIO: "http://minio:9000"; None: AWS
+    region: str = "us-east-1"
+    access_key: str | None = None
+    secret_key: str | None = None
+    # Write, read back and delete a small object (destructive: never on production unless
+    # allowed).
+    write_probe: bool = True
+    probe_prefix: str = "deploycheck-probe/"
+    timeout_s: float = Field(10.0, gt=0)
+
+
+class MetricsDependency(_Model):
+    """A Prometheus /metrics endpoint exposing the metric names dashboards rely on."""
+
+    url: str | None = None  # default: the env's base URL + "/metrics"
+    expected: tuple[str, ...] = ()
+    username: str | None = None
+    password: str | None = None
+
+
+class DepsSettings(_Model):
+    """The services behind the API (README, "Dependency checks")."""
+
+    smoke: bool = False  # add the deps suite to a `-m smoke` run
+    postgres: PostgresDependency | None = None
+    redis: RedisDependency | None = None
+    rabbitmq: RabbitMQDependency | None = None
+    s3: S3Dependency | None = None
+    metrics: MetricsDependency | None = None
+
+
 class TargetEnv(_Model):
     """One named target environment, validated and with ``${VAR}`` expanded."""
 
@@ -349,10 +533,12 @@ class TargetEnv(_Model):
     contract: ContractSettings = Field(default_factory=ContractSettings)
     passive: PassiveSettings = Field(default_factory=PassiveSettings)
     fuzz: FuzzSettings = Field(default_factory=FuzzSettings)
+    infra: InfraSettings = Field(default_factory=InfraSettings)
+    deps: DepsSettings = Field(default_factory=DepsSettings)
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
     # Switch shipped suites off for this env by their marker: { journey = false }.
     suites: dict[
-        Literal["health", "auth", "journey", "security", "load", "fuzz", "infra"], bool
+        Literal["health", "auth", "journey", "security", "load", "fuzz", "infra", "deps"], bool
     ] = Field(default_factory=dict)
 
     _secrets: frozenset[str] = PrivateAttr(default=frozenset())

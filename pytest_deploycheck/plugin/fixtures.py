@@ -13,6 +13,8 @@ finished_job   that job followed to its end within the deadline (session)
 deck           the finished job's downloaded .apkg (session)
 deck_report    the deck validated down to Anki's own import (session)
 recommend      report a recommended-level finding without failing (per test)
+deploy_host    a host behind the deployment, through testinfra; parametrised over the env's
+               infra.hosts or testinfra's --hosts (per module)
 schema_fuzzer  schemathesis against the target's OpenAPI document, bounded (per test)
 """
 
@@ -28,6 +30,8 @@ from pytest_deploycheck.checks import journey
 from pytest_deploycheck.checks.accounts import AuthApi
 from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg
 from pytest_deploycheck.config import TargetEnv
+from pytest_deploycheck.config.schema import InfraHost
+from pytest_deploycheck.infra.hosts import TESTINFRA_OPTIONS, DeployHost
 from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.context import DeployContext
 from pytest_deploycheck.run.journey_ahead import sample_pdf_for
@@ -40,6 +44,7 @@ CONTEXT = pytest.StashKey[DeployContext]()
 EXCHANGES_FROM = pytest.StashKey[int]()
 RECOMMENDATIONS = pytest.StashKey[list[str]]()
 RECOMMENDATION = "deploycheck_recommendation"
+HOSTS = pytest.StashKey[dict[str, DeployHost]]()
 
 
 class DeployCheckWarning(UserWarning):
@@ -64,6 +69,29 @@ def deploy_env_unprobed(request: pytest.FixtureRequest) -> TargetEnv:
     if context.env is None:
         return context.reach()  # raises "no target selected"
     return context.target or context.env
+
+
+@pytest.fixture(scope="module")
+def deploy_host(request: pytest.FixtureRequest, deploy_env_unprobed: TargetEnv) -> DeployHost:
+    """A host behind the deployment with the checks of its roles; ``.testinfra`` is testinfra's
+    own ``Host``. Parametrised over the env's ``infra.hosts``, or testinfra's ``--hosts``."""
+    spec: InfraHost | None = getattr(request, "param", None)
+    if spec is None:
+        pytest.skip(
+            f"env {deploy_env_unprobed.name!r} lists no hosts (infra.hosts), and no --hosts given"
+        )
+    return connect_host(request.config, deploy_env_unprobed, spec)
+
+
+def connect_host(config: pytest.Config, env: TargetEnv, spec: InfraHost) -> DeployHost:
+    """The run's one :class:`DeployHost` for ``spec`` (connected on first use)."""
+    hosts = config.stash.setdefault(HOSTS, {})
+    if spec.url not in hosts:
+        options = {name: config.getoption(name, None) for name in TESTINFRA_OPTIONS}
+        hosts[spec.url] = DeployHost(
+            spec, env.infra.checks_for(spec), env.infra.command_timeout_s, options
+        )
+    return hosts[spec.url]
 
 
 @pytest.fixture(scope="session")

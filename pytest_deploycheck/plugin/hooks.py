@@ -36,6 +36,7 @@ from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fi
     deck_report,
     deploy_env,
     deploy_env_unprobed,
+    deploy_host,
     finished_job,
     http,
     other_user,
@@ -60,7 +61,8 @@ MARKERS = {
     "journey": "a user's path through the product, end to end",
     "security": "security headers, CORS, exposure, transport",
     "fuzz": "schema-driven fuzzing of the API",
-    "infra": "checks on the hosts behind the deployment",
+    "infra": "checks on the hosts behind the deployment (pytest-testinfra)",
+    "deps": "checks of the services behind the API: database, cache, broker, storage, metrics",
     "load": "load profiles with success criteria",
     "destructive": "creates, changes or deletes data, or spends rate limits; "
     "skipped on production envs unless allowed",
@@ -415,6 +417,45 @@ def _run_order(item: pytest.Item) -> int:
     if names & _WAITS_FOR_JOB or item.get_closest_marker("waits_for_job"):
         return 2
     return 1 if names & _SPENDS_AUTH else 0
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``deploy_host`` runs a check once per host: testinfra's ``--hosts`` when given (as
+    testinfra users expect), else the env's ``infra.hosts``."""
+    if "deploy_host" not in metafunc.fixturenames:
+        return
+    from pytest_deploycheck.infra.hosts import hosts_to_check
+
+    context: DeployContext | None = metafunc.config.stash.get(CONTEXT, None)
+    env = context.env if context is not None else None
+    option = metafunc.config.getoption
+    try:
+        hosts = (
+            hosts_to_check(env, option("hosts", None), option("connection", None)) if env else []
+        )
+    except ConfigError as exc:  # a --hosts entry that is no testinfra connection string
+        raise pytest.UsageError(f"deploycheck: {exc}") from None
+    metafunc.parametrize(
+        "deploy_host",
+        hosts or [None],
+        ids=[host.label for host in hosts] or ["no-hosts"],
+        indirect=True,
+        scope="module",
+    )
+
+
+@pytest.hookimpl(tryfirst=True, specname="pytest_collection_modifyitems")
+def _add_enabled_suites_to_smoke(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The infra and deps suites join ``-m smoke`` only where the env says so (infra.smoke,
+    deps.smoke): before pytest selects by marker."""
+    context: DeployContext | None = config.stash.get(CONTEXT, None)
+    env = context.env if context is not None else None
+    if env is None:
+        return
+    joining = [name for name, on in (("infra", env.infra.smoke), ("deps", env.deps.smoke)) if on]
+    for item in items:
+        if any(item.get_closest_marker(name) for name in joining):
+            item.add_marker(pytest.mark.smoke)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,0 +1,40 @@
+"""Optional clients: a missing one is one message naming the extra that installs it."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from pytest_deploycheck.config.schema import TargetEnv
+from pytest_deploycheck.errors import DeployCheckError
+from pytest_deploycheck.run.client import DeployClient
+from pytest_deploycheck.run.redaction import Redactor
+
+
+class ClientMissing(DeployCheckError):
+    """The Python client a dependency check needs is not installed."""
+
+
+def need(module: str, what: str, package: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ClientMissing(
+            f"checking {what} needs the {package} package: pip install 'pytest-deploycheck[deps]'"
+        ) from None
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0].strip()
+
+
+def service_client(
+    env: TargetEnv, redactor: Redactor, base_url: str, auth: tuple[str, str] | None = None
+) -> DeployClient:
+    """The run's HTTP client (timeouts, total deadline, redaction) for a service that is not
+    the API: the env's own headers are not sent to it, and its answers are not examined by
+    the passive checks (they hold the API's answers to the API's contract)."""
+    client = DeployClient(env, redactor, base_url=base_url.rstrip("/"), auth=auth)
+    client.headers = {"User-Agent": client.headers["User-Agent"]}
+    return client

@@ -1,0 +1,2 @@
+"""Checks on the hosts behind a deployment, through pytest-testinfra (README,
+"Infrastructure checks"): :mod:`.hosts` connects, the other modules check one thing each."""

@@ -1,0 +1,181 @@
+"""The env's hosts as testinfra hosts: which hosts a run checks, and commands with a deadline.
+
+Hosts come from the env's ``infra.hosts`` (testinfra connection strings with roles), or from
+testinfra's own ``--hosts`` option, as testinfra users expect: a host given there that the
+env also lists keeps its roles; any other host gets the checks every host gets.
+
+testinfra runs commands without a time limit, so a hung ``ssh`` or ``df`` would hang the
+run: every command a host runs here is given ``infra.command_timeout_s`` and killed after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from pytest_deploycheck.config.schema import InfraChecks, InfraHost, TargetEnv
+from pytest_deploycheck.errors import CheckFailed, ConfigError, DeployCheckError, TargetUnreachable
+
+# testinfra's command-line options, passed on to every host it connects (its own plugin's).
+TESTINFRA_OPTIONS = (
+    "connection",
+    "ssh_config",
+    "ssh_identity_file",
+    "sudo",
+    "sudo_user",
+    "ansible_inventory",
+    "force_ansible",
+)
+
+
+class HostUnavailable(TargetUnreachable):
+    """A host could not be reached, or a command on it did not finish in time."""
+
+
+def hosts_to_check(
+    env: TargetEnv, cli_hosts: str | None, connection: str | None = None
+) -> list[InfraHost]:
+    """The hosts a run checks: ``--hosts`` (comma separated) when given, else ``infra.hosts``."""
+    if not cli_hosts:
+        return list(env.infra.hosts)
+    known = {host.url: host for host in env.infra.hosts}
+    known.update({host.name: host for host in env.infra.hosts if host.name})
+    chosen = []
+    for spec in (part.strip() for part in cli_hosts.split(",")):
+        if not spec:
+            continue
+        if spec in known:
+            chosen.append(known[spec])
+        else:
+            url = spec if "://" in spec else f"{connection or 'paramiko'}://{spec}"
+            try:
+                chosen.append(InfraHost(url=url))
+            except ValidationError as exc:
+                message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+                raise ConfigError(f"--hosts: {message}") from None
+    return chosen
+
+
+@dataclass
+class DeployHost:
+    """One host of the env, connected on first use, with the checks that apply to it."""
+
+    spec: InfraHost
+    checks: InfraChecks
+    command_timeout_s: float
+    options: dict[str, Any] = field(default_factory=dict)
+    _host: Any = None
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    @property
+    def testinfra(self) -> Any:
+        """testinfra's ``Host`` (the object its ``host`` fixture hands out)."""
+        if self._host is None:
+            try:
+                import testinfra
+            except ImportError:
+                raise DeployCheckError(
+                    "infrastructure checks need pytest-testinfra: "
+                    "pip install 'pytest-deploycheck[infra]'"
+                ) from None
+            options = {k: v for k, v in self.options.items() if v not in (None, False)}
+            options.pop("connection", None)  # the url names its backend
+            try:
+                host = testinfra.get_host(self.spec.url, **options)
+            except Exception as exc:  # testinfra raises RuntimeError, ValueError, ImportError
+                raise HostUnavailable(
+                    f"host {self.label!r}: testinfra cannot use {self.spec.url!r}: {exc}"
+                ) from None
+            _bound_commands(host.backend, self.command_timeout_s, self.label)
+            self._host = host
+            self.run("true")  # connect now: an unreachable host is one clear message
+        return self._host
+
+    def run(self, command: str, *args: str) -> Any:
+        """Run a command on the host; its result (``rc``, ``stdout``, ``stderr``)."""
+        try:
+            return self.testinfra.run(command, *args)
+        except DeployCheckError:
+            raise
+        except Exception as exc:  # ssh exits 255 (testinfra raises RuntimeError with its result)
+            raise HostUnavailable(
+                f"host {self.label!r}: cannot run commands: {_reason(exc)}"
+            ) from None
+
+    def module(self, name: str, *args: Any) -> Any:
+        """A testinfra module bound to this host: ``module("file", path)``, ``module("process")``."""
+        found = getattr(self.testinfra, name)
+        return found(*args) if args else found
+
+    def use(self, what: str, call: Any) -> Any:
+        """``call()`` turned into one clear failure if testinfra cannot do it on this host."""
+        try:
+            return call()
+        except DeployCheckError:
+            raise
+        except Exception as exc:
+            raise CheckFailed(
+                f"host {self.label!r}: could not check {what}: {_reason(exc)}"
+            ) from None
+
+
+def _reason(exc: Exception) -> str:
+    """testinfra's errors carry a CommandResult; its stderr is the readable part."""
+    result = exc.args[0] if exc.args else None
+    stderr = getattr(result, "stderr", None)
+    if stderr:
+        return stderr.strip().splitlines()[-1]
+    return str(exc) or type(exc).__name__
+
+
+@contextlib.contextmanager
+def unlogged() -> Iterator[None]:
+    """testinfra logs every command's output at DEBUG: not while a secret file is read."""
+    logger = logging.getLogger("testinfra")
+    was = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = was
+
+
+def _bound_commands(backend: Any, seconds: float, label: str) -> None:
+    """Give every command the backend runs through a local process (local, ssh, docker,
+    kubectl, podman …) a deadline; testinfra's own ``run_local`` waits forever."""
+
+    def run_local(command: str, *args: str) -> Any:
+        command = backend.quote(command, *args)
+        encoded = backend.encode(command)
+        process = subprocess.Popen(
+            encoded,
+            shell=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            stdout, stderr = process.communicate(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise HostUnavailable(
+                f"host {label!r}: a command did not finish within {seconds:g} s "
+                "(infra.command_timeout_s): the host or the connection to it hangs"
+            ) from None
+        return backend.result(process.returncode, encoded, stdout, stderr)
+
+    backend.run_local = run_local

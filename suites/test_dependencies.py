@@ -1,0 +1,120 @@
+"""Dependencies: the services behind the API, checked directly, so a broken one is named
+instead of surfacing as a 500 somewhere downstream.
+
+Each check runs when the env configures its dependency (``deps.postgres``, ``deps.redis``,
+``deps.rabbitmq``, ``deps.s3``, ``deps.metrics``) and skips otherwise. ``-m deps`` runs them;
+``deps.smoke = true`` adds them to ``-m smoke``. Connection secrets come from ``${VAR}``\\ s
+and are redacted like every other secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_deploycheck import CheckFailed, TargetEnv, deploy_context
+from pytest_deploycheck.deps import metrics, postgres, rabbitmq, redis_cache, s3
+from pytest_deploycheck.plugin.fixtures import connect_host
+from pytest_deploycheck.run.redaction import Redactor
+
+pytestmark = [pytest.mark.deps]
+
+
+@pytest.fixture(scope="module")
+def redactor(request: pytest.FixtureRequest) -> Redactor:
+    return deploy_context(request.config).redactor
+
+
+def expect_none(what: str, problems: list[str]) -> None:
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        raise CheckFailed(f"{what}:\n{lines}", cause=f"deps: {what}")
+
+
+def needs(env: TargetEnv, name: str) -> Any:
+    dep = getattr(env.deps, name)
+    if dep is None:
+        pytest.skip(f"env {env.name!r} configures no deps.{name}")
+    return dep
+
+
+def test_postgres_answers(deploy_env_unprobed: TargetEnv, redactor: Redactor) -> None:
+    dep = needs(deploy_env_unprobed, "postgres")
+    postgres.check_answers(dep, redactor)
+
+
+def test_postgres_migrated_to_the_code_head(
+    request: pytest.FixtureRequest, deploy_env_unprobed: TargetEnv, redactor: Redactor
+) -> None:
+    env = deploy_env_unprobed
+    dep = needs(env, "postgres")
+    if not dep.version_table:
+        pytest.skip("deps.postgres.version_table is empty: migrations are not checked")
+    heads, source = code_heads(request.config, env)
+    postgres.check_migrated(dep, redactor, heads, source)
+
+
+def code_heads(config: pytest.Config, env: TargetEnv) -> tuple[list[str], str]:
+    """The head the deployed code expects: configured, or ``heads_command`` on a host."""
+    dep = env.deps.postgres
+    assert dep is not None
+    if dep.expected_head:
+        return [dep.expected_head], "deps.postgres.expected_head"
+    if not dep.heads_command:
+        return [], ""
+    hosts = [spec for spec in env.infra.hosts if dep.heads_role in spec.roles]
+    if not hosts:
+        raise CheckFailed(
+            f"deps.postgres.heads_command runs on a host with role {dep.heads_role!r}, "
+            "and infra.hosts lists none"
+        )
+    host = connect_host(config, env, hosts[0])
+    result = host.run(dep.heads_command)
+    heads = postgres.parse_alembic_heads(result.stdout)
+    where = f"`{dep.heads_command}` on host {host.label!r}"
+    if result.rc != 0 or not heads:
+        reason = (result.stderr.strip().splitlines() or ["no '(head)' line in its output"])[-1]
+        raise CheckFailed(f"cannot read the code's alembic head with {where}: {reason}")
+    return heads, where
+
+
+def test_redis(deploy_env_unprobed: TargetEnv, redactor: Redactor) -> None:
+    dep = needs(deploy_env_unprobed, "redis")
+    expect_none("Redis", redis_cache.check_redis(dep, redactor))
+
+
+def test_rabbitmq_queues_drain(deploy_env_unprobed: TargetEnv, redactor: Redactor) -> None:
+    dep = needs(deploy_env_unprobed, "rabbitmq")
+    problems = rabbitmq.check_queues(deploy_env_unprobed, dep, redactor)
+    expect_none("RabbitMQ queues", problems)
+
+
+def test_object_storage_bucket_exists(deploy_env_unprobed: TargetEnv, redactor: Redactor) -> None:
+    dep = needs(deploy_env_unprobed, "s3")
+    s3.check_bucket_exists(dep, redactor)
+
+
+@pytest.mark.destructive
+def test_object_storage_write_read_delete(
+    deploy_env_unprobed: TargetEnv, redactor: Redactor
+) -> None:
+    dep = needs(deploy_env_unprobed, "s3")
+    if not dep.write_probe:
+        pytest.skip("deps.s3.write_probe is off")
+    s3.check_write_read_delete(dep, redactor)
+
+
+def test_object_storage_not_public(
+    request: pytest.FixtureRequest, deploy_env_unprobed: TargetEnv, redactor: Redactor
+) -> None:
+    env = deploy_env_unprobed
+    dep = needs(env, "s3")
+    may_write = dep.write_probe and deploy_context(request.config).destructive_allowed[0]
+    problems = s3.check_not_public(env, dep, redactor, may_write=may_write)
+    expect_none("object storage", problems)
+
+
+def test_metrics_exposed(deploy_env: TargetEnv, redactor: Redactor) -> None:
+    dep = needs(deploy_env, "metrics")
+    expect_none("metrics", metrics.check_metrics(deploy_env, dep, redactor))
