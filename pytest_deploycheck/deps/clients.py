@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from collections.abc import Iterator
 from types import ModuleType
 
 from pytest_deploycheck.config.schema import TargetEnv
-from pytest_deploycheck.errors import DeployCheckError
+from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnreachable
 from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.redaction import Redactor
+
+
+@contextlib.contextmanager
+def dependency_reached(what: str) -> Iterator[None]:
+    """A dependency that cannot be reached fails its check; it does not stop the run as an
+    unreachable API does."""
+    try:
+        yield
+    except TargetUnreachable as exc:
+        raise CheckFailed(f"{what}: {exc}") from None
 
 
 class ClientMissing(DeployCheckError):

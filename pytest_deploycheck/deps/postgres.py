@@ -10,7 +10,7 @@ from typing import Any
 
 from pytest_deploycheck.config.schema import PostgresDependency
 from pytest_deploycheck.deps.clients import first_line, need
-from pytest_deploycheck.errors import CheckFailed, TargetUnreachable
+from pytest_deploycheck.errors import CheckFailed
 from pytest_deploycheck.run.redaction import Redactor
 
 
@@ -26,7 +26,7 @@ def connect(dep: PostgresDependency, redactor: Redactor) -> Any:
             autocommit=True,
         )
     except psycopg.Error as exc:
-        raise TargetUnreachable(
+        raise CheckFailed(
             f"PostgreSQL at {shown}: cannot connect: {redactor.text(first_line(exc))}"
         ) from None
 

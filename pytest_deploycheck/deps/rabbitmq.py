@@ -6,16 +6,17 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from pytest_deploycheck.config.schema import RabbitMQDependency, TargetEnv
-from pytest_deploycheck.deps.clients import service_client
+from pytest_deploycheck.deps.clients import dependency_reached, service_client
 from pytest_deploycheck.errors import CheckFailed
 from pytest_deploycheck.run.redaction import Redactor
 
 
 def queues(env: TargetEnv, dep: RabbitMQDependency, redactor: Redactor) -> list[dict]:
     path = f"/api/queues/{quote(dep.vhost, safe='')}"
-    with service_client(env, redactor, dep.management_url, (dep.username, dep.password)) as client:
-        response = client.get(path)
     where = f"RabbitMQ management API at {redactor.url(dep.management_url)}"
+    auth = (dep.username, dep.password)
+    with dependency_reached(where), service_client(env, redactor, dep.management_url, auth) as client:
+        response = client.get(path)
     if response.status_code in (401, 403):
         raise CheckFailed(f"{where}: refused the configured user ({response.status_code})")
     if response.status_code == 404:

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pytest_deploycheck.config.schema import RedisDependency
 from pytest_deploycheck.deps.clients import first_line, need
-from pytest_deploycheck.errors import CheckFailed, TargetUnreachable
+from pytest_deploycheck.errors import CheckFailed
 from pytest_deploycheck.run.redaction import Redactor
 
 
@@ -23,7 +23,7 @@ def check_redis(dep: RedisDependency, redactor: Redactor) -> list[str]:
             f"Redis at {shown}: the configured credentials are refused: {first_line(exc)}"
         ) from None
     except (redis.ConnectionError, redis.TimeoutError) as exc:
-        raise TargetUnreachable(
+        raise CheckFailed(
             f"Redis at {shown}: cannot connect: {redactor.text(first_line(exc))}"
         ) from None
     except redis.RedisError as exc:

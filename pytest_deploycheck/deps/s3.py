@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import quote
 
 from pytest_deploycheck.config.schema import S3Dependency, TargetEnv
-from pytest_deploycheck.deps.clients import first_line, need, service_client
-from pytest_deploycheck.errors import CheckFailed, TargetUnreachable
+from pytest_deploycheck.deps.clients import dependency_reached, first_line, need, service_client
+from pytest_deploycheck.errors import CheckFailed
 from pytest_deploycheck.run.redaction import Redactor
 
 _EVERYONE = {
@@ -66,11 +66,11 @@ class Bucket:
                 f"{self.where}: cannot {what}: {code} {error.get('Message', '')}".strip()
             ) from None
         except EndpointConnectionError as exc:
-            raise TargetUnreachable(
+            raise CheckFailed(
                 f"{self.where}: cannot connect: {self.redactor.text(first_line(exc))}"
             ) from None
         except BotoCoreError as exc:
-            raise TargetUnreachable(
+            raise CheckFailed(
                 f"{self.where}: {self.redactor.text(first_line(exc))}"
             ) from None
 
@@ -128,7 +128,7 @@ def check_not_public(
         return problems  # nothing to ask for; the ACL alone was checked
     try:
         url = bucket.object_url(key)
-        with service_client(env, redactor, url) as client:
+        with dependency_reached(bucket.where), service_client(env, redactor, url) as client:
             response = client.get(url)
         if response.status_code < 300:
             problems.append(

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pytest_deploycheck.config.schema import InfraChecks, InfraHost, TargetEnv
-from pytest_deploycheck.errors import CheckFailed, ConfigError, DeployCheckError, TargetUnreachable
+from pytest_deploycheck.errors import CheckFailed, ConfigError, DeployCheckError
 
 # testinfra's command-line options, passed on to every host it connects (its own plugin's).
 TESTINFRA_OPTIONS = (
@@ -36,8 +36,9 @@ TESTINFRA_OPTIONS = (
 )
 
 
-class HostUnavailable(TargetUnreachable):
-    """A host could not be reached, or a command on it did not finish in time."""
+class HostUnavailable(CheckFailed):
+    """A host could not be reached, or a command on it did not finish in time: a failure of
+    that host's checks, not of the run (the API itself may answer well)."""
 
 
 def hosts_to_check(

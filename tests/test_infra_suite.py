@@ -1,0 +1,303 @@
+"""The infra suite for real, through testinfra: on this machine (``local://``) and over
+``ssh://`` to an sshd the tests start on 127.0.0.1. A temporary "deployment" holds the files,
+a fake service process (run as ``nobody`` when the tests run as root) and the ports; each check
+passes when it is right and fails naming the cause when it is wrong."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from pytest_deploycheck.config.schema import InfraHost, TargetEnv
+from pytest_deploycheck.errors import ConfigError
+from pytest_deploycheck.infra.hosts import hosts_to_check
+from tests.conftest import SuiteProject, assert_no_plugin_traceback
+from tests.infra_servers import IS_ROOT, Sshd, as_user, sshd_server
+from tests.servers import free_port
+
+pytest.importorskip("testinfra", reason="needs pytest-testinfra (the infra extra)")
+
+FAKE_SERVICE = """#!{python}
+import socket, sys, time
+sockets = []
+for address, port in ((a, int(p)) for a, p in (x.split("=") for x in sys.argv[1:])):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((address, port)); s.listen(); sockets.append(s)
+time.sleep(600)
+"""
+SECRET = "very-secret-signing-key-42"
+
+
+def certificate(path: Path, days: int) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "api.example.com")])
+    now = datetime.now(timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=days))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+@dataclass
+class Box:
+    """A temporary deployment on this machine."""
+
+    root: Path
+    port: int  # the fake service listens here on 127.0.0.1
+    exposed_port: int  # … and here on every address
+    closed_port: int  # nothing listens here
+    root_service: bool  # a second fake service runs as root (only when the tests do)
+
+
+@pytest.fixture(scope="module")
+def box() -> Iterator[Box]:
+    root = Path(tempfile.mkdtemp(prefix="deploycheck-box-"))
+    root.chmod(0o755)
+    good = root / ".env"
+    good.write_text(f"DEBUG=false\nENVIRONMENT=production\nSECRET_KEY={SECRET}\n")
+    good.chmod(0o600)
+    bad = root / ".env.bad"
+    bad.write_text(f"export DEBUG=True\nENVIRONMENT='staging'  \nSECRET_KEY={SECRET}\n")
+    bad.chmod(0o644)
+    (root / "sshd_config").write_text("# hardened\nPermitRootLogin no\n")
+    (root / "sshd_config.bad").write_text("Port 22\n#PermitRootLogin no\n")
+    certificate(root / "good.pem", 90)
+    certificate(root / "soon.pem", 3)
+    for name in ("fake-anki-api", "fake-anki-root"):
+        (root / name).write_text(FAKE_SERVICE.format(python=sys.executable))
+        (root / name).chmod(0o755)
+    port, exposed, closed = free_port(), free_port(), free_port()
+    service = subprocess.Popen(
+        [*as_user("nobody"), str(root / "fake-anki-api"), f"127.0.0.1={port}", f"0.0.0.0={exposed}"]
+    )
+    as_root = subprocess.Popen([str(root / "fake-anki-root")]) if IS_ROOT else None
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", exposed), 1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or service.poll() is not None:
+                raise RuntimeError("the fake service did not start") from None
+            time.sleep(0.05)
+    try:
+        yield Box(root, port, exposed, closed, as_root is not None)
+    finally:
+        for child in (service, as_root):
+            if child is not None:
+                child.kill()
+                child.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def sshd() -> Iterator[Sshd]:
+    with sshd_server() as server:
+        yield server
+
+
+def healthy_config(url: str, box: Box) -> str:
+    user = getpass.getuser()
+    return f"""
+[envs.box]
+base_url = "http://127.0.0.1:9"
+[envs.box.infra]
+hosts = [{{ url = "{url}", roles = ["api"], name = "box", address = "127.0.0.1" }}]
+not_exposed = [{box.closed_port}]
+disk_paths = ["{box.root}"]
+max_disk_used_percent = 100
+max_memory_used_percent = 100
+[envs.box.infra.roles.api]
+processes = ["fake-anki-api"]
+listening = ["tcp://127.0.0.1:{box.port}"]
+secret_files = [{{ path = "{box.root}/.env", mode = "600", owner = "{user}" }}]
+env_files = [{{ path = "{box.root}/.env", expect = {{ DEBUG = "false", ENVIRONMENT = "production" }} }}]
+sshd_config = "{box.root}/sshd_config"
+cert_files = ["{box.root}/good.pem"]
+"""
+
+
+def broken_config(url: str, box: Box) -> str:
+    return f"""
+[envs.box]
+base_url = "http://127.0.0.1:9"
+[envs.box.infra]
+hosts = [{{ url = "{url}", roles = ["api"], name = "box", address = "127.0.0.1" }}]
+not_exposed = [{box.exposed_port}, {box.port}]
+disk_paths = ["{box.root}"]
+max_disk_used_percent = 0.001
+max_memory_used_percent = 0.001
+[envs.box.infra.roles.api]
+services = ["deploycheck-no-such-service"]
+processes = ["fake-anki-api", "fake-anki-root", "celery-worker-x"]
+listening = ["tcp://127.0.0.1:{box.closed_port}"]
+secret_files = [{{ path = "{box.root}/.env.bad", mode = "600", owner = "anki" }}]
+env_files = [{{ path = "{box.root}/.env.bad", expect = {{ DEBUG = "false", ENVIRONMENT = "production", SECRET_KEY = "another", LOG_LEVEL = "INFO" }} }}]
+sshd_config = "{box.root}/sshd_config.bad"
+cert_files = ["{box.root}/soon.pem"]
+"""
+
+
+@pytest.fixture(params=["local", "ssh"])
+def host_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "local":
+        return "local://"
+    sshd: Sshd = request.getfixturevalue("sshd")
+    return sshd.url(getpass.getuser())
+
+
+def test_a_correct_host_passes_every_check(suite_project: SuiteProject, box: Box, host_url: str) -> None:
+    suite_project.config(healthy_config(host_url, box))
+    result = suite_project.run("--env", "box", "test_infra.py", "-rs")
+    result.assert_outcomes(passed=9, skipped=1)  # services: none configured
+    result.stdout.fnmatch_lines(["*no infra services configured for host 'box' (roles: api)*"])
+
+
+def test_each_misconfiguration_fails_naming_its_cause(
+    suite_project: SuiteProject, box: Box, host_url: str
+) -> None:
+    suite_project.config(broken_config(host_url, box))
+    result = suite_project.run("--env", "box", "test_infra.py")
+    result.assert_outcomes(failed=10)
+    output = result.stdout.str()
+    expected = [
+        "service 'deploycheck-no-such-service' is not running",
+        "no process 'celery-worker-x' is running",
+        f"nothing listens on tcp://127.0.0.1:{box.closed_port}",
+        f"port {box.exposed_port} listens on 0.0.0.0",
+        f"port {box.exposed_port} of 127.0.0.1 is reachable from this machine",
+        f"port {box.port} of 127.0.0.1 is reachable from this machine",
+        f"{box.root}/.env.bad: mode 644 allows more than 600 (group can read, others can read)",
+        "owned by",
+        f"{box.root}/.env.bad: DEBUG is 'True', expected 'false'",
+        f"{box.root}/.env.bad: ENVIRONMENT is 'staging', expected 'production'",
+        f"{box.root}/.env.bad: SECRET_KEY is a different value, expected 'another'",
+        f"{box.root}/.env.bad: LOG_LEVEL is not set",
+        "PermitRootLogin is not set (sshd's default, 'prohibit-password', lets root in with a key)",
+        f"{box.root}/soon.pem: the certificate for CN=api.example.com expires in 3 days",
+        "above 0.001% (infra.max_disk_used_percent)",
+        "above 0.001% (infra.max_memory_used_percent)",
+    ]
+    if box.root_service:
+        expected.append("process 'fake-anki-root' runs as root")
+    for text in expected:
+        assert text in output, text
+    assert "process 'fake-anki-api' runs as root" not in output  # it runs as nobody
+    assert SECRET not in output
+    assert_no_plugin_traceback(result)
+
+
+def test_hosts_option_checks_the_hosts_given_as_testinfra_users_expect(
+    suite_project: SuiteProject, box: Box
+) -> None:
+    suite_project.config(
+        '[envs.box]\nbase_url = "http://127.0.0.1:9"\n'
+        f'infra = {{ not_exposed = [], disk_paths = ["{box.root}"], max_disk_used_percent = 100, '
+        "max_memory_used_percent = 100, checks = { processes = ['fake-anki-api'] } }\n"
+    )
+    result = suite_project.run("--env", "box", "test_infra.py", "--hosts", "local://", "-v")
+    result.stdout.fnmatch_lines(["*test_processes_running_not_as_root?local:*PASSED*"])
+    result.assert_outcomes(passed=3, skipped=7)
+    without = suite_project.run("--env", "box", "test_infra.py", "-rs")
+    without.assert_outcomes(skipped=10)
+    without.stdout.fnmatch_lines(["*env 'box' lists no hosts (infra.hosts), and no --hosts given*"])
+
+
+def test_an_unreachable_host_is_one_clear_message(suite_project: SuiteProject) -> None:
+    port = free_port()
+    suite_project.config(
+        '[envs.box]\nbase_url = "http://127.0.0.1:9"\n'
+        f'infra.hosts = [{{ url = "ssh://nobody@127.0.0.1:{port}?controlpersist=0&timeout=3" }}]\n'
+    )
+    result = suite_project.run("--env", "box", "test_infra.py", "-k", "memory or disk")
+    result.assert_outcomes(failed=2)  # each check of the host fails; the run goes on
+    result.stdout.fnmatch_lines(["*host 'ssh://nobody@127.0.0.1:*': cannot run commands: *refused*"])
+    assert_no_plugin_traceback(result)
+
+
+def test_a_hanging_command_is_cut_at_the_command_timeout(suite_project: SuiteProject, box: Box) -> None:
+    fifo = box.root / "hangs.env"
+    os.mkfifo(fifo)  # reading it waits for a writer that never comes
+    suite_project.config(
+        '[envs.box]\nbase_url = "http://127.0.0.1:9"\n'
+        '[envs.box.infra]\nhosts = [{ url = "local://" }]\ncommand_timeout_s = 1\n'
+        f'checks = {{ env_files = [{{ path = "{fifo}" }}] }}\n'
+    )
+    result = suite_project.run("--env", "box", "test_infra.py", "-k", "settings")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*a command did not finish within 1 s (infra.command_timeout_s)*"])
+
+
+def test_infra_joins_smoke_only_where_the_env_says_so(suite_project: SuiteProject, box: Box) -> None:
+    base = f'[envs.box]\nbase_url = "http://127.0.0.1:9"\ninfra.hosts = [{{ url = "local://" }}]\n'
+    suite_project.config(base)
+    plain = suite_project.run("--env", "box", "-m", "smoke", "test_infra.py", "--collect-only", "-q")
+    plain.stdout.fnmatch_lines(["*10 deselected*"])
+    suite_project.config(base + "infra.smoke = true\n")
+    joined = suite_project.run("--env", "box", "-m", "smoke", "test_infra.py", "--collect-only", "-q")
+    joined.stdout.fnmatch_lines(["*10 tests collected*"])
+
+
+@pytest.mark.parametrize(
+    ("url", "outside"),
+    [
+        ("local://", None),
+        ("ssh://deploy@api-1.example.com:2222", "api-1.example.com"),
+        ("paramiko://deploy@10.0.0.5", "10.0.0.5"),
+        ("docker://anki-worker", None),
+        ("podman://anki-worker@anki", None),
+        ("kubectl://anki-api-0?namespace=anki&container=api", None),
+        ("ansible://api-1?ansible_inventory=inventory.ini", None),
+    ],
+)
+def test_testinfra_connection_strings_are_accepted(url: str, outside: str | None) -> None:
+    import testinfra.backend
+
+    host = InfraHost(url=url, roles=("api",))
+    assert host.outside_address == outside
+    assert host.label == url.split("?")[0]
+    name, options = testinfra.backend.parse_hostspec(url)
+    assert options["connection"] == url.split("://")[0]
+
+
+def test_a_connection_string_testinfra_does_not_know_is_a_config_error(suite_project: SuiteProject) -> None:
+    suite_project.config('[envs.box]\nbase_url = "http://127.0.0.1:9"\ninfra.hosts = [{ url = "sftp://x" }]\n')
+    result = suite_project.run("--env", "box", "test_infra.py")
+    result.stderr.fnmatch_lines(["*infra.hosts*must be a testinfra connection string*got 'sftp://x'*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_hosts_given_on_the_command_line_keep_their_configured_roles() -> None:
+    env = TargetEnv(
+        name="x",
+        base_url="http://a",
+        infra={"hosts": [{"url": "ssh://deploy@api-1", "roles": ["api"], "name": "api-1"}]},
+    )
+    chosen = hosts_to_check(env, "api-1,worker-2", None)
+    assert [(h.url, h.roles) for h in chosen] == [
+        ("ssh://deploy@api-1", ("api",)),
+        ("paramiko://worker-2", ()),
+    ]
+    assert hosts_to_check(env, "box", "docker")[0].url == "docker://box"
+    with pytest.raises(ConfigError, match="--hosts: must be a testinfra connection string"):
+        hosts_to_check(env, "ftp://x", None)
