@@ -115,6 +115,9 @@ def test_object_storage_not_public(
     expect_none("object storage", problems)
 
 
-def test_metrics_exposed(deploy_env: TargetEnv, redactor: Redactor) -> None:
-    dep = needs(deploy_env, "metrics")
-    expect_none("metrics", metrics.check_metrics(deploy_env, dep, redactor))
+def test_metrics_exposed(
+    request: pytest.FixtureRequest, deploy_env_unprobed: TargetEnv, redactor: Redactor
+) -> None:
+    dep = needs(deploy_env_unprobed, "metrics")
+    env: TargetEnv = request.getfixturevalue("deploy_env")  # the API's base URL, started if embedded
+    expect_none("metrics", metrics.check_metrics(env, dep, redactor))

@@ -12,7 +12,14 @@ from pytest_deploycheck.config.resolve import validate_selected
 from tests.conftest import Reference, SuiteProject
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-SECRETS = {"SMOKE_EMAIL": "smoke@example.com", "SMOKE_PASSWORD": "correct-horse-battery"}
+SECRETS = {
+    "SMOKE_EMAIL": "smoke@example.com",
+    "SMOKE_PASSWORD": "correct-horse-battery",
+    "DB_PASSWORD": "db-password",
+    "RABBITMQ_PASS": "rabbit-password",
+    "MINIO_ACCESS_KEY": "minio-access",
+    "MINIO_SECRET_KEY": "minio-secret",
+}
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.name)

@@ -1,0 +1,316 @@
+"""The deps suite against real servers the tests start on 127.0.0.1: PostgreSQL, Redis and
+RabbitMQ from Debian's packages, moto's S3 server, and the reference deployment's /metrics.
+Each check passes when the dependency is right and fails naming the cause when it is not."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Reference, SuiteProject, assert_no_plugin_traceback
+from tests.infra_servers import Postgres, RabbitMQ, postgres_server, rabbitmq_server, redis_server
+from tests.servers import free_port
+
+HEAD, OLD = "b2c3d4e5f6a7", "a1b2c3d4e5f6"
+
+
+def env(body: str, base_url: str = "http://127.0.0.1:9") -> str:
+    return f'[envs.deps]\nbase_url = "{base_url}"\n' + body
+
+
+def run_deps(
+    project: SuiteProject, body: str, *args: str, base_url: str = "http://127.0.0.1:9", **secrets: str
+) -> pytest.RunResult:
+    project.config(env(body, base_url))
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in secrets.items():
+            patch.setenv(name, value)
+        return project.run("--env", "deps", "test_dependencies.py", "-rs", *args)
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[Postgres]:
+    pytest.importorskip("psycopg", reason="needs psycopg (the deps extra)")
+    with postgres_server() as server:
+        import psycopg
+
+        with psycopg.connect(server.dsn(), autocommit=True) as connection:
+            for name, revision in (("at_head", HEAD), ("behind", OLD)):
+                connection.execute(f"CREATE DATABASE {name}")
+                with psycopg.connect(server.dsn(database=name), autocommit=True) as db:
+                    db.execute("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
+                    db.execute("INSERT INTO alembic_version VALUES (%s)", (revision,))
+            connection.execute("CREATE DATABASE never_migrated")
+        yield server
+
+
+def pg_dsn(pg: Postgres, database: str) -> str:
+    return f"postgresql://postgres:${{PG_PASSWORD}}@127.0.0.1:{pg.port}/{database}"
+
+
+def test_postgres_at_the_expected_head_passes(suite_project: SuiteProject, pg: Postgres) -> None:
+    body = f'deps.postgres = {{ dsn = "{pg_dsn(pg, "at_head")}", expected_head = "{HEAD}" }}\n'
+    result = run_deps(suite_project, body, "-k", "postgres", PG_PASSWORD=pg.password)
+    result.assert_outcomes(passed=2)
+
+
+def test_postgres_behind_the_code_fails_naming_both_heads(suite_project: SuiteProject, pg: Postgres) -> None:
+    body = f'deps.postgres = {{ dsn = "{pg_dsn(pg, "behind")}", expected_head = "{HEAD}" }}\n'
+    result = run_deps(suite_project, body, "-k", "postgres", PG_PASSWORD=pg.password)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [f"*the database is at alembic revision '{OLD}', but the deployed code's head is '{HEAD}'*(alembic upgrade head)*"]
+    )
+    assert pg.password not in result.stdout.str()
+
+
+def test_postgres_never_migrated_fails(suite_project: SuiteProject, pg: Postgres) -> None:
+    body = f'deps.postgres = {{ dsn = "{pg_dsn(pg, "never_migrated")}" }}\n'
+    result = run_deps(suite_project, body, "-k", "migrated", PG_PASSWORD=pg.password)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*there is no alembic_version table: the migrations never ran*"])
+
+
+def test_postgres_head_read_from_the_deployed_code_on_a_host(
+    suite_project: SuiteProject, pg: Postgres
+) -> None:
+    """``alembic heads`` (alembic itself) run on the api host, over testinfra, in the deployed
+    code: a project with two revisions whose head is HEAD."""
+    pytest.importorskip("alembic", reason="needs alembic")
+    pytest.importorskip("testinfra", reason="needs pytest-testinfra")
+    code = Path(tempfile.mkdtemp(prefix="deploycheck-code-"))
+    try:
+        alembic = [sys.executable, "-m", "alembic"]
+        subprocess.run([*alembic, "init", "migrations"], cwd=code, check=True, capture_output=True)
+        for revision, down in ((OLD, None), (HEAD, OLD)):
+            subprocess.run(
+                [*alembic, "revision", "-m", f"r{revision}", "--rev-id", revision, *(["--head", down] if down else [])],
+                cwd=code, check=True, capture_output=True,
+            )  # fmt: skip
+        command = f"cd {code} && {sys.executable} -m alembic heads"
+        for database, passes in (("at_head", True), ("behind", False)):
+            body = (
+                f'infra.hosts = [{{ url = "local://", roles = ["api"], name = "api-1" }}]\n'
+                f'deps.postgres = {{ dsn = "{pg_dsn(pg, database)}", heads_command = "{command}" }}\n'
+            )
+            result = run_deps(suite_project, body, "-k", "migrated", PG_PASSWORD=pg.password)
+            if passes:
+                result.assert_outcomes(passed=1)
+            else:
+                result.assert_outcomes(failed=1)
+                result.stdout.fnmatch_lines([f"*is at alembic revision '{OLD}', but the deployed code's head is '{HEAD}' (from `cd *alembic heads` on host 'api-1')*"])
+    finally:
+        shutil.rmtree(code, ignore_errors=True)
+
+
+def test_postgres_unreachable_or_refusing_is_one_message(suite_project: SuiteProject, pg: Postgres) -> None:
+    closed = free_port()
+    body = f'deps.postgres = {{ dsn = "postgresql://postgres:${{PG_PASSWORD}}@127.0.0.1:{closed}/x", connect_timeout_s = 3 }}\n'
+    result = run_deps(suite_project, body, "-k", "answers", PG_PASSWORD="wrong-password-1")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*PostgreSQL at postgresql://postgres:[[]redacted[]]@127.0.0.1:{closed}/x: cannot connect:*"])
+    body = f'deps.postgres = {{ dsn = "{pg_dsn(pg, "at_head")}" }}\n'
+    result = run_deps(suite_project, body, "-k", "answers", PG_PASSWORD="wrong-password-1")
+    result.stdout.fnmatch_lines(["*cannot connect:*password authentication failed*"])
+    assert "wrong-password-1" not in result.stdout.str()
+    assert_no_plugin_traceback(result)
+
+
+# --- Redis ---------------------------------------------------------------------------------
+
+
+def test_redis_without_password_or_memory_limit_fails(suite_project: SuiteProject) -> None:
+    pytest.importorskip("redis", reason="needs redis (the deps extra)")
+    with redis_server() as port:
+        result = run_deps(suite_project, f'deps.redis = {{ url = "redis://127.0.0.1:{port}/0" }}\n', "-k", "redis")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        f"*Redis at redis://127.0.0.1:{port}/0 answers PING without a password: set requirepass*",
+        "*has no memory limit (maxmemory 0;*",
+    ])  # fmt: skip
+
+
+def test_redis_guarded_and_limited_passes_and_a_full_one_fails(suite_project: SuiteProject) -> None:
+    pytest.importorskip("redis", reason="needs redis (the deps extra)")
+    password = "redis-secret-" + getpass.getuser()
+    with redis_server("--requirepass", password, "--maxmemory", "64mb") as port:
+        url = f"redis://:${{REDIS_PASSWORD}}@127.0.0.1:{port}/0"
+        good = run_deps(suite_project, f'deps.redis = {{ url = "{url}" }}\n', "-k", "redis", REDIS_PASSWORD=password)
+        good.assert_outcomes(passed=1)
+        full = run_deps(
+            suite_project, f'deps.redis = {{ url = "{url}", max_memory_used_percent = 0.01 }}\n', "-k", "redis",
+            REDIS_PASSWORD=password,
+        )  # fmt: skip
+        full.assert_outcomes(failed=1)
+        full.stdout.fnmatch_lines(["*of its memory limit*above 0.01% (deps.redis.max_memory_used_percent)*"])
+        wrong = run_deps(suite_project, f'deps.redis = {{ url = "{url}" }}\n', "-k", "redis", REDIS_PASSWORD="not-the-password")
+        wrong.assert_outcomes(failed=1)
+        wrong.stdout.fnmatch_lines(["*the configured credentials are refused*"])
+        for result in (good, full, wrong):
+            assert password not in result.stdout.str() and "not-the-password" not in result.stdout.str()
+
+
+# --- RabbitMQ ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rabbit() -> Iterator[RabbitMQ]:
+    with rabbitmq_server() as server:
+        yield server
+
+
+def queue_stats(rabbit: RabbitMQ, name: str, consumers: int) -> None:
+    """Wait until the management API's statistics show the queue as the test set it up."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        queue = httpx.get(f"{rabbit.management_url}/api/queues/%2f/{name}", auth=("guest", "guest")).json()
+        if queue.get("messages") is not None and queue.get("consumers") == consumers:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"queue {name} statistics did not arrive: {queue}")
+
+
+def test_rabbitmq_backlog_and_no_consumers_fail_and_a_served_queue_passes(
+    suite_project: SuiteProject, rabbit: RabbitMQ
+) -> None:
+    pika = pytest.importorskip("pika", reason="needs pika (a test dependency)")
+    api, auth = rabbit.management_url, ("guest", "guest")
+    for name in ("celery", "served"):
+        httpx.put(f"{api}/api/queues/%2f/{name}", auth=auth, json={"durable": False}).raise_for_status()
+    for _ in range(5):
+        httpx.post(
+            f"{api}/api/exchanges/%2f/amq.default/publish", auth=auth,
+            json={"properties": {}, "routing_key": "celery", "payload": "job", "payload_encoding": "string"},
+        ).raise_for_status()  # fmt: skip
+    connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", rabbit.amqp_port))
+    try:
+        connection.channel().basic_consume("served", lambda *args: None)
+        queue_stats(rabbit, "celery", 0)
+        queue_stats(rabbit, "served", 1)
+        body = f'deps.rabbitmq = {{ management_url = "{api}", password = "${{RABBIT_PASSWORD}}", queues = ["celery", "jobs"], max_messages = 3 }}\n'
+        broken = run_deps(suite_project, body, "-k", "rabbitmq", RABBIT_PASSWORD="guest")
+        served = run_deps(
+            suite_project, body.replace('["celery", "jobs"]', '["served"]'), "-k", "rabbitmq", RABBIT_PASSWORD="guest"
+        )  # fmt: skip
+        refused = run_deps(suite_project, body, "-k", "rabbitmq", RABBIT_PASSWORD="wrong-guest")
+    finally:
+        connection.close()
+    broken.assert_outcomes(failed=1)
+    broken.stdout.fnmatch_lines([
+        "*queue 'celery' has 5 messages waiting, more than 3 (deps.rabbitmq.max_messages)*",
+        "*queue 'celery' has 0 consumers, fewer than 1 (deps.rabbitmq.min_consumers): no worker is listening*",
+        "*queue 'jobs' does not exist in vhost '/'*",
+    ])  # fmt: skip
+    served.assert_outcomes(passed=1)
+    refused.assert_outcomes(failed=1)
+    refused.stdout.fnmatch_lines(["*RabbitMQ management API at http://127.0.0.1:*: refused the configured user (401)*"])
+
+
+def test_rabbitmq_unreachable_fails_its_check_only(suite_project: SuiteProject) -> None:
+    body = f'deps.rabbitmq = {{ management_url = "http://127.0.0.1:{free_port()}" }}\n'
+    result = run_deps(suite_project, body, "-k", "rabbitmq")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*RabbitMQ management API at http://127.0.0.1:*: could not reach*"])
+    assert "target unreachable" not in result.stdout.str()
+
+
+# --- S3 (moto) -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def s3_url() -> Iterator[str]:
+    pytest.importorskip("boto3", reason="needs boto3 (the deps extra)")
+    server_module = pytest.importorskip("moto.server", reason="needs moto[server] (a test dependency)")
+    port = free_port()
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    s3.create_bucket(Bucket="decks-private")
+    s3.put_object(Bucket="decks-private", Key="decks/1.apkg", Body=b"deck")
+    s3.create_bucket(Bucket="decks-empty")
+    s3.create_bucket(Bucket="decks-public", ACL="public-read")
+    s3.put_object(Bucket="decks-public", Key="decks/1.apkg", Body=b"deck", ACL="public-read")
+    yield url
+    server.stop()
+
+
+def s3_body(url: str, bucket: str) -> str:
+    return (
+        f'deps.s3 = {{ endpoint_url = "{url}", bucket = "{bucket}", '
+        'access_key = "${S3_KEY}", secret_key = "${S3_SECRET}" }\n'
+    )
+
+
+def test_a_private_bucket_passes_with_its_probe_cleaned_up(suite_project: SuiteProject, s3_url: str) -> None:
+    import boto3
+
+    for bucket in ("decks-private", "decks-empty"):
+        result = run_deps(suite_project, s3_body(s3_url, bucket), "-k", "storage", S3_KEY="k", S3_SECRET="s3-secret-value")
+        result.assert_outcomes(passed=3)
+        assert "s3-secret-value" not in result.stdout.str()
+    s3 = boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    assert s3.list_objects_v2(Bucket="decks-empty").get("KeyCount") == 0  # probes deleted
+
+
+def test_a_public_bucket_is_a_finding(suite_project: SuiteProject, s3_url: str) -> None:
+    result = run_deps(suite_project, s3_body(s3_url, "decks-public"), "-k", "not_public", S3_KEY="k", S3_SECRET="s")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*bucket 'decks-public' at http://127.0.0.1:* grants READ to everyone (AllUsers) in its ACL*",
+        f"*serves objects anonymously: GET {s3_url}/decks-public/decks/1.apkg without credentials answered 200*",
+    ])  # fmt: skip
+
+
+def test_a_missing_bucket_fails(suite_project: SuiteProject, s3_url: str) -> None:
+    result = run_deps(suite_project, s3_body(s3_url, "no-such-bucket"), "-k", "exists", S3_KEY="k", S3_SECRET="s")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*bucket 'no-such-bucket' at http://127.0.0.1:* does not exist*"])
+
+
+# --- /metrics (the reference deployment's) -------------------------------------------------
+
+
+def test_metrics_expected_names_pass_and_a_missing_one_fails(
+    suite_project: SuiteProject, reference: Reference
+) -> None:
+    """By default the API's own ``/metrics``; ``url`` names another."""
+    body = 'deps.metrics = { expected = ["http_requests_total"] }\n'
+    run_deps(suite_project, body, "-k", "metrics", base_url=reference.url).assert_outcomes(passed=1)
+    missing = body.replace('["http_requests_total"]', '["http_requests_total", "celery_tasks_total"]')
+    result = run_deps(suite_project, missing, "-k", "metrics", base_url=reference.url)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*/metrics does not expose celery_tasks_total (deps.metrics.expected)*"])
+    not_there = f'deps.metrics = {{ url = "{reference.url}/no-metrics-here" }}\n'
+    run_deps(suite_project, not_there, "-k", "metrics", base_url=reference.url).stdout.fnmatch_lines(
+        ["*GET http://127.0.0.1:*/no-metrics-here answered 404, expected 200 with metrics*"]
+    )
+
+
+def test_deps_join_smoke_only_where_the_env_says_so(suite_project: SuiteProject) -> None:
+    suite_project.config(env('deps.redis = { url = "redis://127.0.0.1:9" }\n'))
+    plain = suite_project.run("--env", "deps", "-m", "smoke", "test_dependencies.py", "--collect-only", "-q")
+    plain.stdout.fnmatch_lines(["*8 deselected*"])
+    suite_project.config(env('deps = { smoke = true, redis = { url = "redis://127.0.0.1:9" } }\n'))
+    joined = suite_project.run("--env", "deps", "-m", "smoke", "test_dependencies.py", "--collect-only", "-q")
+    joined.stdout.fnmatch_lines(["*8 tests collected*"])
+
+
+def test_nothing_configured_skips_each_check_naming_its_key(suite_project: SuiteProject) -> None:
+    result = run_deps(suite_project, "")
+    result.assert_outcomes(skipped=8)
+    result.stdout.fnmatch_lines(["*env 'deps' configures no deps.postgres*", "*configures no deps.s3*"])
