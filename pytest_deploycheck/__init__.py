@@ -13,6 +13,8 @@ The package, for a reader of its source::
     checks/     what is checked: health, accounts, journey, decks, security/
     evidence/   the passive analysers over every answer: contract, headers, leaks
     fuzz/       schema fuzzing with schemathesis, through the run's client
+    infra/      checks on the hosts behind the deployment, through testinfra
+    deps/       checks of the services behind the API: database, cache, broker, storage
     load/       load criteria, statistics, profiles; locust/ for the Locust side
     plugin/     the pytest plugin: hooks (entry point), fixtures, reporting
     reference/  the embedded reference deployment (never imported by the plugin)
@@ -52,6 +54,19 @@ from pytest_deploycheck.config import (
     resolve,
     resolve_env,
 )
+from pytest_deploycheck.deps.metrics import check_metrics
+from pytest_deploycheck.deps.postgres import (
+    check_postgres_answers,
+    check_postgres_migrated,
+    parse_alembic_heads,
+)
+from pytest_deploycheck.deps.rabbitmq import check_rabbitmq_queues
+from pytest_deploycheck.deps.redis_cache import check_redis
+from pytest_deploycheck.deps.s3 import (
+    check_bucket_exists,
+    check_bucket_not_public,
+    check_bucket_write_read_delete,
+)
 from pytest_deploycheck.errors import (
     CheckFailed,
     ConfigError,
@@ -60,13 +75,28 @@ from pytest_deploycheck.errors import (
 )
 from pytest_deploycheck.fuzz.fuzzer import SchemaFuzzer
 from pytest_deploycheck.fuzz.runner import FuzzReport
+from pytest_deploycheck.infra.capacity import check_disk, check_memory
+from pytest_deploycheck.infra.files import (
+    check_cert_file,
+    check_env_file,
+    check_secret_file,
+    check_sshd_root_login,
+)
+from pytest_deploycheck.infra.hosts import DeployHost
+from pytest_deploycheck.infra.ports import (
+    check_listening,
+    listening_beyond_loopback,
+    reachable_from_here,
+)
+from pytest_deploycheck.infra.processes import check_processes, check_services
 from pytest_deploycheck.load.criteria import Criterion as LoadCriterion
 from pytest_deploycheck.load.criteria import parse_all as parse_load_criteria
 from pytest_deploycheck.load.report import LoadReport
 from pytest_deploycheck.load.run import LoadRun, run_locust
-from pytest_deploycheck.plugin.fixtures import deploy_context
+from pytest_deploycheck.plugin.fixtures import connect_host, deploy_context
 from pytest_deploycheck.run.client import DeployClient, Exchange
 from pytest_deploycheck.run.context import DeployContext
+from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunUser
 
 __all__ = [
@@ -115,5 +145,28 @@ __all__ = [
     "resolve_env",
     "run_locust",
     "validate_apkg",
+    "DeployHost",
+    "Redactor",
+    "check_bucket_exists",
+    "check_bucket_not_public",
+    "check_bucket_write_read_delete",
+    "check_cert_file",
+    "check_disk",
+    "check_env_file",
+    "check_listening",
+    "check_memory",
+    "check_metrics",
+    "check_postgres_answers",
+    "check_postgres_migrated",
+    "check_processes",
+    "check_rabbitmq_queues",
+    "check_redis",
+    "check_secret_file",
+    "check_services",
+    "check_sshd_root_login",
+    "connect_host",
+    "listening_beyond_loopback",
+    "parse_alembic_heads",
+    "reachable_from_here",
     "without_query",
 ]

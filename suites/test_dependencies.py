@@ -13,10 +13,22 @@ from typing import Any
 
 import pytest
 
-from pytest_deploycheck import CheckFailed, TargetEnv, deploy_context
-from pytest_deploycheck.deps import metrics, postgres, rabbitmq, redis_cache, s3
-from pytest_deploycheck.plugin.fixtures import connect_host
-from pytest_deploycheck.run.redaction import Redactor
+from pytest_deploycheck import (
+    CheckFailed,
+    Redactor,
+    TargetEnv,
+    check_bucket_exists,
+    check_bucket_not_public,
+    check_bucket_write_read_delete,
+    check_metrics,
+    check_postgres_answers,
+    check_postgres_migrated,
+    check_rabbitmq_queues,
+    check_redis,
+    connect_host,
+    deploy_context,
+    parse_alembic_heads,
+)
 
 pytestmark = [pytest.mark.deps]
 
@@ -41,7 +53,7 @@ def needs(env: TargetEnv, name: str) -> Any:
 
 def test_postgres_answers(deploy_env_unprobed: TargetEnv, redactor: Redactor) -> None:
     dep = needs(deploy_env_unprobed, "postgres")
-    postgres.check_answers(dep, redactor)
+    check_postgres_answers(dep, redactor)
 
 
 def test_postgres_migrated_to_the_code_head(
@@ -52,7 +64,7 @@ def test_postgres_migrated_to_the_code_head(
     if not dep.version_table:
         pytest.skip("deps.postgres.version_table is empty: migrations are not checked")
     heads, source = code_heads(request.config, env)
-    postgres.check_migrated(dep, redactor, heads, source)
+    check_postgres_migrated(dep, redactor, heads, source)
 
 
 def code_heads(config: pytest.Config, env: TargetEnv) -> tuple[list[str], str]:
@@ -71,7 +83,7 @@ def code_heads(config: pytest.Config, env: TargetEnv) -> tuple[list[str], str]:
         )
     host = connect_host(config, env, hosts[0])
     result = host.run(dep.heads_command)
-    heads = postgres.parse_alembic_heads(result.stdout)
+    heads = parse_alembic_heads(result.stdout)
     where = f"`{dep.heads_command}` on host {host.label!r}"
     if result.rc != 0 or not heads:
         reason = (result.stderr.strip().splitlines() or ["no '(head)' line in its output"])[-1]
@@ -81,18 +93,18 @@ def code_heads(config: pytest.Config, env: TargetEnv) -> tuple[list[str], str]:
 
 def test_redis(deploy_env_unprobed: TargetEnv, redactor: Redactor) -> None:
     dep = needs(deploy_env_unprobed, "redis")
-    expect_none("Redis", redis_cache.check_redis(dep, redactor))
+    expect_none("Redis", check_redis(dep, redactor))
 
 
 def test_rabbitmq_queues_drain(deploy_env_unprobed: TargetEnv, redactor: Redactor) -> None:
     dep = needs(deploy_env_unprobed, "rabbitmq")
-    problems = rabbitmq.check_queues(deploy_env_unprobed, dep, redactor)
+    problems = check_rabbitmq_queues(deploy_env_unprobed, dep, redactor)
     expect_none("RabbitMQ queues", problems)
 
 
 def test_object_storage_bucket_exists(deploy_env_unprobed: TargetEnv, redactor: Redactor) -> None:
     dep = needs(deploy_env_unprobed, "s3")
-    s3.check_bucket_exists(dep, redactor)
+    check_bucket_exists(dep, redactor)
 
 
 @pytest.mark.destructive
@@ -102,7 +114,7 @@ def test_object_storage_write_read_delete(
     dep = needs(deploy_env_unprobed, "s3")
     if not dep.write_probe:
         pytest.skip("deps.s3.write_probe is off")
-    s3.check_write_read_delete(dep, redactor)
+    check_bucket_write_read_delete(dep, redactor)
 
 
 def test_object_storage_not_public(
@@ -111,7 +123,7 @@ def test_object_storage_not_public(
     env = deploy_env_unprobed
     dep = needs(env, "s3")
     may_write = dep.write_probe and deploy_context(request.config).destructive_allowed[0]
-    problems = s3.check_not_public(env, dep, redactor, may_write=may_write)
+    problems = check_bucket_not_public(env, dep, redactor, may_write=may_write)
     expect_none("object storage", problems)
 
 
@@ -119,5 +131,7 @@ def test_metrics_exposed(
     request: pytest.FixtureRequest, deploy_env_unprobed: TargetEnv, redactor: Redactor
 ) -> None:
     dep = needs(deploy_env_unprobed, "metrics")
-    env: TargetEnv = request.getfixturevalue("deploy_env")  # the API's base URL, started if embedded
-    expect_none("metrics", metrics.check_metrics(env, dep, redactor))
+    env: TargetEnv = request.getfixturevalue(
+        "deploy_env"
+    )  # the API's base URL, started if embedded
+    expect_none("metrics", check_metrics(env, dep, redactor))

@@ -35,7 +35,9 @@ def require(program: str, package: str) -> str:
     return found
 
 
-def wait_until(ready: Callable[[], bool], seconds: float, what: str, log: Path | None = None) -> None:
+def wait_until(
+    ready: Callable[[], bool], seconds: float, what: str, log: Path | None = None
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with contextlib.suppress(Exception):
@@ -52,7 +54,11 @@ def process(
 ) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         child = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kwargs  # type: ignore[call-overload]
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **kwargs,  # type: ignore[call-overload]
         )
     try:
         yield child
@@ -108,7 +114,12 @@ def postgres_server() -> Iterator[Postgres]:
             import psycopg
 
             found = Postgres(port, password)
-            wait_until(lambda: bool(psycopg.connect(found.dsn(), connect_timeout=2).close() or True), 30, "PostgreSQL", base / "log")
+            wait_until(
+                lambda: bool(psycopg.connect(found.dsn(), connect_timeout=2).close() or True),
+                30,
+                "PostgreSQL",
+                base / "log",
+            )
             yield found
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -125,7 +136,12 @@ def redis_server(*options: str) -> Iterator[int]:
         with process(args, base / "log"):
             import socket
 
-            wait_until(lambda: bool(socket.create_connection(("127.0.0.1", port), 1).close() or True), 15, "Redis", base / "log")
+            wait_until(
+                lambda: bool(socket.create_connection(("127.0.0.1", port), 1).close() or True),
+                15,
+                "Redis",
+                base / "log",
+            )
             yield port
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -177,7 +193,9 @@ def rabbitmq_server() -> Iterator[RabbitMQ]:
     finally:
         # epmd daemonizes and outlives the node it was started for: stop the one on our port.
         epmd_program = shutil.which("epmd") or "/usr/bin/epmd"
-        subprocess.run([epmd_program, "-port", str(epmd), "-kill"], check=False, capture_output=True)
+        subprocess.run(
+            [epmd_program, "-port", str(epmd), "-kill"], check=False, capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -203,7 +221,9 @@ def sshd_server() -> Iterator[Sshd]:
     base = Path(tempfile.mkdtemp(prefix="deploycheck-sshd-"))
     base.chmod(0o755)
     for name in ("host_key", "client_key"):
-        subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(base / name)], check=True)
+        subprocess.run(
+            [keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(base / name)], check=True
+        )
     (base / "authorized_keys").write_text((base / "client_key.pub").read_text())
     (base / "authorized_keys").chmod(0o600)
     port = free_port()
@@ -223,7 +243,12 @@ def sshd_server() -> Iterator[Sshd]:
         with process([sshd, "-D", "-e", "-f", str(base / "sshd_config")], base / "log"):
             import socket
 
-            wait_until(lambda: bool(socket.create_connection(("127.0.0.1", port), 1).close() or True), 15, "sshd", base / "log")
+            wait_until(
+                lambda: bool(socket.create_connection(("127.0.0.1", port), 1).close() or True),
+                15,
+                "sshd",
+                base / "log",
+            )
             yield Sshd(port, base / "client_key", base / "ssh_config")
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -28,7 +28,11 @@ def env(body: str, base_url: str = "http://127.0.0.1:9") -> str:
 
 
 def run_deps(
-    project: SuiteProject, body: str, *args: str, base_url: str = "http://127.0.0.1:9", **secrets: str
+    project: SuiteProject,
+    body: str,
+    *args: str,
+    base_url: str = "http://127.0.0.1:9",
+    **secrets: str,
 ) -> pytest.RunResult:
     project.config(env(body, base_url))
     with pytest.MonkeyPatch.context() as patch:
@@ -66,12 +70,16 @@ def test_postgres_at_the_expected_head_passes(suite_project: SuiteProject, pg: P
     result.assert_outcomes(passed=2)
 
 
-def test_postgres_behind_the_code_fails_naming_both_heads(suite_project: SuiteProject, pg: Postgres) -> None:
+def test_postgres_behind_the_code_fails_naming_both_heads(
+    suite_project: SuiteProject, pg: Postgres
+) -> None:
     body = f'deps.postgres = {{ dsn = "{pg_dsn(pg, "behind")}", expected_head = "{HEAD}" }}\n'
     result = run_deps(suite_project, body, "-k", "postgres", PG_PASSWORD=pg.password)
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
-        [f"*the database is at alembic revision '{OLD}', but the deployed code's head is '{HEAD}'*(alembic upgrade head)*"]
+        [
+            f"*the database is at alembic revision '{OLD}', but the deployed code's head is '{HEAD}'*(alembic upgrade head)*"
+        ]
     )
     assert pg.password not in result.stdout.str()
 
@@ -110,17 +118,27 @@ def test_postgres_head_read_from_the_deployed_code_on_a_host(
                 result.assert_outcomes(passed=1)
             else:
                 result.assert_outcomes(failed=1)
-                result.stdout.fnmatch_lines([f"*is at alembic revision '{OLD}', but the deployed code's head is '{HEAD}' (from `cd *alembic heads` on host 'api-1')*"])
+                result.stdout.fnmatch_lines(
+                    [
+                        f"*is at alembic revision '{OLD}', but the deployed code's head is '{HEAD}' (from `cd *alembic heads` on host 'api-1')*"
+                    ]
+                )
     finally:
         shutil.rmtree(code, ignore_errors=True)
 
 
-def test_postgres_unreachable_or_refusing_is_one_message(suite_project: SuiteProject, pg: Postgres) -> None:
+def test_postgres_unreachable_or_refusing_is_one_message(
+    suite_project: SuiteProject, pg: Postgres
+) -> None:
     closed = free_port()
     body = f'deps.postgres = {{ dsn = "postgresql://postgres:${{PG_PASSWORD}}@127.0.0.1:{closed}/x", connect_timeout_s = 3 }}\n'
     result = run_deps(suite_project, body, "-k", "answers", PG_PASSWORD="wrong-password-1")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([f"*PostgreSQL at postgresql://postgres:[[]redacted[]]@127.0.0.1:{closed}/x: cannot connect:*"])
+    result.stdout.fnmatch_lines(
+        [
+            f"*PostgreSQL at postgresql://postgres:[[]redacted[]]@127.0.0.1:{closed}/x: cannot connect:*"
+        ]
+    )
     body = f'deps.postgres = {{ dsn = "{pg_dsn(pg, "at_head")}" }}\n'
     result = run_deps(suite_project, body, "-k", "answers", PG_PASSWORD="wrong-password-1")
     result.stdout.fnmatch_lines(["*cannot connect:*password authentication failed*"])
@@ -134,7 +152,9 @@ def test_postgres_unreachable_or_refusing_is_one_message(suite_project: SuitePro
 def test_redis_without_password_or_memory_limit_fails(suite_project: SuiteProject) -> None:
     pytest.importorskip("redis", reason="needs redis (the deps extra)")
     with redis_server() as port:
-        result = run_deps(suite_project, f'deps.redis = {{ url = "redis://127.0.0.1:{port}/0" }}\n', "-k", "redis")
+        result = run_deps(
+            suite_project, f'deps.redis = {{ url = "redis://127.0.0.1:{port}/0" }}\n', "-k", "redis"
+        )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         f"*Redis at redis://127.0.0.1:{port}/0 answers PING without a password: set requirepass*",
@@ -147,19 +167,36 @@ def test_redis_guarded_and_limited_passes_and_a_full_one_fails(suite_project: Su
     password = "redis-secret-" + getpass.getuser()
     with redis_server("--requirepass", password, "--maxmemory", "64mb") as port:
         url = f"redis://:${{REDIS_PASSWORD}}@127.0.0.1:{port}/0"
-        good = run_deps(suite_project, f'deps.redis = {{ url = "{url}" }}\n', "-k", "redis", REDIS_PASSWORD=password)
+        good = run_deps(
+            suite_project,
+            f'deps.redis = {{ url = "{url}" }}\n',
+            "-k",
+            "redis",
+            REDIS_PASSWORD=password,
+        )
         good.assert_outcomes(passed=1)
         full = run_deps(
             suite_project, f'deps.redis = {{ url = "{url}", max_memory_used_percent = 0.01 }}\n', "-k", "redis",
             REDIS_PASSWORD=password,
         )  # fmt: skip
         full.assert_outcomes(failed=1)
-        full.stdout.fnmatch_lines(["*of its memory limit*above 0.01% (deps.redis.max_memory_used_percent)*"])
-        wrong = run_deps(suite_project, f'deps.redis = {{ url = "{url}" }}\n', "-k", "redis", REDIS_PASSWORD="not-the-password")
+        full.stdout.fnmatch_lines(
+            ["*of its memory limit*above 0.01% (deps.redis.max_memory_used_percent)*"]
+        )
+        wrong = run_deps(
+            suite_project,
+            f'deps.redis = {{ url = "{url}" }}\n',
+            "-k",
+            "redis",
+            REDIS_PASSWORD="not-the-password",
+        )
         wrong.assert_outcomes(failed=1)
         wrong.stdout.fnmatch_lines(["*the configured credentials are refused*"])
         for result in (good, full, wrong):
-            assert password not in result.stdout.str() and "not-the-password" not in result.stdout.str()
+            assert (
+                password not in result.stdout.str()
+                and "not-the-password" not in result.stdout.str()
+            )
 
 
 # --- RabbitMQ ------------------------------------------------------------------------------
@@ -175,7 +212,9 @@ def queue_stats(rabbit: RabbitMQ, name: str, consumers: int) -> None:
     """Wait until the management API's statistics show the queue as the test set it up."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        queue = httpx.get(f"{rabbit.management_url}/api/queues/%2f/{name}", auth=("guest", "guest")).json()
+        queue = httpx.get(
+            f"{rabbit.management_url}/api/queues/%2f/{name}", auth=("guest", "guest")
+        ).json()
         if queue.get("messages") is not None and queue.get("consumers") == consumers:
             return
         time.sleep(0.2)
@@ -188,7 +227,9 @@ def test_rabbitmq_backlog_and_no_consumers_fail_and_a_served_queue_passes(
     pika = pytest.importorskip("pika", reason="needs pika (a test dependency)")
     api, auth = rabbit.management_url, ("guest", "guest")
     for name in ("celery", "served"):
-        httpx.put(f"{api}/api/queues/%2f/{name}", auth=auth, json={"durable": False}).raise_for_status()
+        httpx.put(
+            f"{api}/api/queues/%2f/{name}", auth=auth, json={"durable": False}
+        ).raise_for_status()
     for _ in range(5):
         httpx.post(
             f"{api}/api/exchanges/%2f/amq.default/publish", auth=auth,
@@ -215,14 +256,18 @@ def test_rabbitmq_backlog_and_no_consumers_fail_and_a_served_queue_passes(
     ])  # fmt: skip
     served.assert_outcomes(passed=1)
     refused.assert_outcomes(failed=1)
-    refused.stdout.fnmatch_lines(["*RabbitMQ management API at http://127.0.0.1:*: refused the configured user (401)*"])
+    refused.stdout.fnmatch_lines(
+        ["*RabbitMQ management API at http://127.0.0.1:*: refused the configured user (401)*"]
+    )
 
 
 def test_rabbitmq_unreachable_fails_its_check_only(suite_project: SuiteProject) -> None:
     body = f'deps.rabbitmq = {{ management_url = "http://127.0.0.1:{free_port()}" }}\n'
     result = run_deps(suite_project, body, "-k", "rabbitmq")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*RabbitMQ management API at http://127.0.0.1:*: could not reach*"])
+    result.stdout.fnmatch_lines(
+        ["*RabbitMQ management API at http://127.0.0.1:*: could not reach*"]
+    )
     assert "target unreachable" not in result.stdout.str()
 
 
@@ -232,14 +277,22 @@ def test_rabbitmq_unreachable_fails_its_check_only(suite_project: SuiteProject) 
 @pytest.fixture(scope="module")
 def s3_url() -> Iterator[str]:
     pytest.importorskip("boto3", reason="needs boto3 (the deps extra)")
-    server_module = pytest.importorskip("moto.server", reason="needs moto[server] (a test dependency)")
+    server_module = pytest.importorskip(
+        "moto.server", reason="needs moto[server] (a test dependency)"
+    )
     port = free_port()
     server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"
     import boto3
 
-    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    )
     s3.create_bucket(Bucket="decks-private")
     s3.put_object(Bucket="decks-private", Key="decks/1.apkg", Body=b"deck")
     s3.create_bucket(Bucket="decks-empty")
@@ -256,19 +309,41 @@ def s3_body(url: str, bucket: str) -> str:
     )
 
 
-def test_a_private_bucket_passes_with_its_probe_cleaned_up(suite_project: SuiteProject, s3_url: str) -> None:
+def test_a_private_bucket_passes_with_its_probe_cleaned_up(
+    suite_project: SuiteProject, s3_url: str
+) -> None:
     import boto3
 
     for bucket in ("decks-private", "decks-empty"):
-        result = run_deps(suite_project, s3_body(s3_url, bucket), "-k", "storage", S3_KEY="k", S3_SECRET="s3-secret-value")
+        result = run_deps(
+            suite_project,
+            s3_body(s3_url, bucket),
+            "-k",
+            "storage",
+            S3_KEY="k",
+            S3_SECRET="s3-secret-value",
+        )
         result.assert_outcomes(passed=3)
         assert "s3-secret-value" not in result.stdout.str()
-    s3 = boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_url,
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    )
     assert s3.list_objects_v2(Bucket="decks-empty").get("KeyCount") == 0  # probes deleted
 
 
 def test_a_public_bucket_is_a_finding(suite_project: SuiteProject, s3_url: str) -> None:
-    result = run_deps(suite_project, s3_body(s3_url, "decks-public"), "-k", "not_public", S3_KEY="k", S3_SECRET="s")
+    result = run_deps(
+        suite_project,
+        s3_body(s3_url, "decks-public"),
+        "-k",
+        "not_public",
+        S3_KEY="k",
+        S3_SECRET="s",
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "*bucket 'decks-public' at http://127.0.0.1:* grants READ to everyone (AllUsers) in its ACL*",
@@ -277,7 +352,9 @@ def test_a_public_bucket_is_a_finding(suite_project: SuiteProject, s3_url: str) 
 
 
 def test_a_missing_bucket_fails(suite_project: SuiteProject, s3_url: str) -> None:
-    result = run_deps(suite_project, s3_body(s3_url, "no-such-bucket"), "-k", "exists", S3_KEY="k", S3_SECRET="s")
+    result = run_deps(
+        suite_project, s3_body(s3_url, "no-such-bucket"), "-k", "exists", S3_KEY="k", S3_SECRET="s"
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*bucket 'no-such-bucket' at http://127.0.0.1:* does not exist*"])
 
@@ -291,26 +368,38 @@ def test_metrics_expected_names_pass_and_a_missing_one_fails(
     """By default the API's own ``/metrics``; ``url`` names another."""
     body = 'deps.metrics = { expected = ["http_requests_total"] }\n'
     run_deps(suite_project, body, "-k", "metrics", base_url=reference.url).assert_outcomes(passed=1)
-    missing = body.replace('["http_requests_total"]', '["http_requests_total", "celery_tasks_total"]')
+    missing = body.replace(
+        '["http_requests_total"]', '["http_requests_total", "celery_tasks_total"]'
+    )
     result = run_deps(suite_project, missing, "-k", "metrics", base_url=reference.url)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*/metrics does not expose celery_tasks_total (deps.metrics.expected)*"])
+    result.stdout.fnmatch_lines(
+        ["*/metrics does not expose celery_tasks_total (deps.metrics.expected)*"]
+    )
     not_there = f'deps.metrics = {{ url = "{reference.url}/no-metrics-here" }}\n'
-    run_deps(suite_project, not_there, "-k", "metrics", base_url=reference.url).stdout.fnmatch_lines(
+    run_deps(
+        suite_project, not_there, "-k", "metrics", base_url=reference.url
+    ).stdout.fnmatch_lines(
         ["*GET http://127.0.0.1:*/no-metrics-here answered 404, expected 200 with metrics*"]
     )
 
 
 def test_deps_join_smoke_only_where_the_env_says_so(suite_project: SuiteProject) -> None:
     suite_project.config(env('deps.redis = { url = "redis://127.0.0.1:9" }\n'))
-    plain = suite_project.run("--env", "deps", "-m", "smoke", "test_dependencies.py", "--collect-only", "-q")
+    plain = suite_project.run(
+        "--env", "deps", "-m", "smoke", "test_dependencies.py", "--collect-only", "-q"
+    )
     plain.stdout.fnmatch_lines(["*8 deselected*"])
     suite_project.config(env('deps = { smoke = true, redis = { url = "redis://127.0.0.1:9" } }\n'))
-    joined = suite_project.run("--env", "deps", "-m", "smoke", "test_dependencies.py", "--collect-only", "-q")
+    joined = suite_project.run(
+        "--env", "deps", "-m", "smoke", "test_dependencies.py", "--collect-only", "-q"
+    )
     joined.stdout.fnmatch_lines(["*8 tests collected*"])
 
 
 def test_nothing_configured_skips_each_check_naming_its_key(suite_project: SuiteProject) -> None:
     result = run_deps(suite_project, "")
     result.assert_outcomes(skipped=8)
-    result.stdout.fnmatch_lines(["*env 'deps' configures no deps.postgres*", "*configures no deps.s3*"])
+    result.stdout.fnmatch_lines(
+        ["*env 'deps' configures no deps.postgres*", "*configures no deps.s3*"]
+    )

@@ -166,7 +166,9 @@ def host_url(request: pytest.FixtureRequest) -> str:
     return sshd.url(getpass.getuser())
 
 
-def test_a_correct_host_passes_every_check(suite_project: SuiteProject, box: Box, host_url: str) -> None:
+def test_a_correct_host_passes_every_check(
+    suite_project: SuiteProject, box: Box, host_url: str
+) -> None:
     suite_project.config(healthy_config(host_url, box))
     result = suite_project.run("--env", "box", "test_infra.py", "-rs")
     result.assert_outcomes(passed=9, skipped=1)  # services: none configured
@@ -231,11 +233,15 @@ def test_an_unreachable_host_is_one_clear_message(suite_project: SuiteProject) -
     )
     result = suite_project.run("--env", "box", "test_infra.py", "-k", "memory or disk")
     result.assert_outcomes(failed=2)  # each check of the host fails; the run goes on
-    result.stdout.fnmatch_lines(["*host 'ssh://nobody@127.0.0.1:*': cannot run commands: *refused*"])
+    result.stdout.fnmatch_lines(
+        ["*host 'ssh://nobody@127.0.0.1:*': cannot run commands: *refused*"]
+    )
     assert_no_plugin_traceback(result)
 
 
-def test_a_hanging_command_is_cut_at_the_command_timeout(suite_project: SuiteProject, box: Box) -> None:
+def test_a_hanging_command_is_cut_at_the_command_timeout(
+    suite_project: SuiteProject, box: Box
+) -> None:
     fifo = box.root / "hangs.env"
     os.mkfifo(fifo)  # reading it waits for a writer that never comes
     suite_project.config(
@@ -248,13 +254,19 @@ def test_a_hanging_command_is_cut_at_the_command_timeout(suite_project: SuitePro
     result.stdout.fnmatch_lines(["*a command did not finish within 1 s (infra.command_timeout_s)*"])
 
 
-def test_infra_joins_smoke_only_where_the_env_says_so(suite_project: SuiteProject, box: Box) -> None:
-    base = f'[envs.box]\nbase_url = "http://127.0.0.1:9"\ninfra.hosts = [{{ url = "local://" }}]\n'
+def test_infra_joins_smoke_only_where_the_env_says_so(
+    suite_project: SuiteProject, box: Box
+) -> None:
+    base = '[envs.box]\nbase_url = "http://127.0.0.1:9"\ninfra.hosts = [{ url = "local://" }]\n'
     suite_project.config(base)
-    plain = suite_project.run("--env", "box", "-m", "smoke", "test_infra.py", "--collect-only", "-q")
+    plain = suite_project.run(
+        "--env", "box", "-m", "smoke", "test_infra.py", "--collect-only", "-q"
+    )
     plain.stdout.fnmatch_lines(["*10 deselected*"])
     suite_project.config(base + "infra.smoke = true\n")
-    joined = suite_project.run("--env", "box", "-m", "smoke", "test_infra.py", "--collect-only", "-q")
+    joined = suite_project.run(
+        "--env", "box", "-m", "smoke", "test_infra.py", "--collect-only", "-q"
+    )
     joined.stdout.fnmatch_lines(["*10 tests collected*"])
 
 
@@ -268,6 +280,7 @@ def test_infra_joins_smoke_only_where_the_env_says_so(suite_project: SuiteProjec
         ("podman://anki-worker@anki", None),
         ("kubectl://anki-api-0?namespace=anki&container=api", None),
         ("ansible://api-1?ansible_inventory=inventory.ini", None),
+        ("ssh://deploy:s3cret-pw@api-1:22?sudo=true", "api-1"),
     ],
 )
 def test_testinfra_connection_strings_are_accepted(url: str, outside: str | None) -> None:
@@ -275,15 +288,21 @@ def test_testinfra_connection_strings_are_accepted(url: str, outside: str | None
 
     host = InfraHost(url=url, roles=("api",))
     assert host.outside_address == outside
-    assert host.label == url.split("?")[0]
+    assert host.label == url.split("?")[0].replace(":s3cret-pw", "")  # never the password
     name, options = testinfra.backend.parse_hostspec(url)
     assert options["connection"] == url.split("://")[0]
 
 
-def test_a_connection_string_testinfra_does_not_know_is_a_config_error(suite_project: SuiteProject) -> None:
-    suite_project.config('[envs.box]\nbase_url = "http://127.0.0.1:9"\ninfra.hosts = [{ url = "sftp://x" }]\n')
+def test_a_connection_string_testinfra_does_not_know_is_a_config_error(
+    suite_project: SuiteProject,
+) -> None:
+    suite_project.config(
+        '[envs.box]\nbase_url = "http://127.0.0.1:9"\ninfra.hosts = [{ url = "sftp://x" }]\n'
+    )
     result = suite_project.run("--env", "box", "test_infra.py")
-    result.stderr.fnmatch_lines(["*infra.hosts*must be a testinfra connection string*got 'sftp://x'*"])
+    result.stderr.fnmatch_lines(
+        ["*infra.hosts*must be a testinfra connection string*got 'sftp://x'*"]
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 
 

@@ -358,7 +358,16 @@ class InfraHost(_Model):
 
     @property
     def label(self) -> str:
-        return self.name or self.url.split("?", 1)[0]
+        """How tests and messages name it: ``name``, else the url without its query and
+        without a password (``ssh://deploy:${PW}@host`` shows as ``ssh://deploy@host``)."""
+        if self.name:
+            return self.name
+        shown = self.url.split("?", 1)[0]
+        scheme, _, rest = shown.partition("://")
+        userinfo, at, hostpart = rest.rpartition("@")
+        if at and ":" in userinfo:
+            shown = f"{scheme}://{userinfo.split(':', 1)[0]}@{hostpart}"
+        return shown
 
     @property
     def outside_address(self) -> str | None:

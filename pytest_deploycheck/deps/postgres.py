@@ -31,7 +31,7 @@ def connect(dep: PostgresDependency, redactor: Redactor) -> Any:
         ) from None
 
 
-def check_answers(dep: PostgresDependency, redactor: Redactor) -> str:
+def check_postgres_answers(dep: PostgresDependency, redactor: Redactor) -> str:
     """``SELECT 1`` answers; returns the server's version for the report."""
     with connect(dep, redactor) as connection:
         row = connection.execute("SELECT 1, current_setting('server_version')").fetchone()
@@ -66,7 +66,7 @@ def database_heads(dep: PostgresDependency, redactor: Redactor) -> list[str]:
     return sorted(str(row[0]) for row in rows)
 
 
-def check_migrated(
+def check_postgres_migrated(
     dep: PostgresDependency, redactor: Redactor, code_heads: list[str], source: str
 ) -> None:
     """The database's alembic revision(s) equal the code's head(s)."""

@@ -15,7 +15,10 @@ def queues(env: TargetEnv, dep: RabbitMQDependency, redactor: Redactor) -> list[
     path = f"/api/queues/{quote(dep.vhost, safe='')}"
     where = f"RabbitMQ management API at {redactor.url(dep.management_url)}"
     auth = (dep.username, dep.password)
-    with dependency_reached(where), service_client(env, redactor, dep.management_url, auth) as client:
+    with (
+        dependency_reached(where),
+        service_client(env, redactor, dep.management_url, auth) as client,
+    ):
         response = client.get(path)
     if response.status_code in (401, 403):
         raise CheckFailed(f"{where}: refused the configured user ({response.status_code})")
@@ -36,7 +39,7 @@ def queues(env: TargetEnv, dep: RabbitMQDependency, redactor: Redactor) -> list[
     return [queue for queue in body if isinstance(queue, dict)]
 
 
-def check_queues(env: TargetEnv, dep: RabbitMQDependency, redactor: Redactor) -> list[str]:
+def check_rabbitmq_queues(env: TargetEnv, dep: RabbitMQDependency, redactor: Redactor) -> list[str]:
     found = {str(queue.get("name")): queue for queue in queues(env, dep, redactor)}
     names = list(dep.queues) or sorted(found)
     problems = []

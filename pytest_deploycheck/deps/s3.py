@@ -70,9 +70,7 @@ class Bucket:
                 f"{self.where}: cannot connect: {self.redactor.text(first_line(exc))}"
             ) from None
         except BotoCoreError as exc:
-            raise CheckFailed(
-                f"{self.where}: {self.redactor.text(first_line(exc))}"
-            ) from None
+            raise CheckFailed(f"{self.where}: {self.redactor.text(first_line(exc))}") from None
 
     def object_url(self, key: str) -> str:
         if self.dep.endpoint_url:
@@ -84,7 +82,7 @@ def check_bucket_exists(dep: S3Dependency, redactor: Redactor) -> None:
     Bucket(dep, redactor).call("reach it", "head_bucket")
 
 
-def check_write_read_delete(dep: S3Dependency, redactor: Redactor) -> None:
+def check_bucket_write_read_delete(dep: S3Dependency, redactor: Redactor) -> None:
     """Put a small object, read it back, delete it and see it gone; deleted also on failure."""
     bucket = Bucket(dep, redactor)
     key = f"{dep.probe_prefix}{uuid.uuid4().hex}.txt"
@@ -103,7 +101,7 @@ def check_write_read_delete(dep: S3Dependency, redactor: Redactor) -> None:
         raise CheckFailed(f"{bucket.where}: the probe object {key} is still there after its DELETE")
 
 
-def check_not_public(
+def check_bucket_not_public(
     env: TargetEnv, dep: S3Dependency, redactor: Redactor, *, may_write: bool
 ) -> list[str]:
     """No ACL grant to everyone, and an object is refused to a request without credentials."""

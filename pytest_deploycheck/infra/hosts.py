@@ -96,7 +96,7 @@ class DeployHost:
                 host = testinfra.get_host(self.spec.url, **options)
             except Exception as exc:  # testinfra raises RuntimeError, ValueError, ImportError
                 raise HostUnavailable(
-                    f"host {self.label!r}: testinfra cannot use {self.spec.url!r}: {exc}"
+                    f"host {self.label!r}: testinfra cannot use its url: {exc}"
                 ) from None
             _bound_commands(host.backend, self.command_timeout_s, self.label)
             self._host = host
@@ -113,6 +113,10 @@ class DeployHost:
             raise HostUnavailable(
                 f"host {self.label!r}: cannot run commands: {_reason(exc)}"
             ) from None
+
+    def has_command(self, *names: str) -> bool:
+        """Whether any of these commands exists on the host (slim containers lack many)."""
+        return any(self.testinfra.exists(name) for name in names)
 
     def module(self, name: str, *args: Any) -> Any:
         """A testinfra module bound to this host: ``module("file", path)``, ``module("process")``."""

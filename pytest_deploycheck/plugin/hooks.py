@@ -445,7 +445,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.hookimpl(tryfirst=True, specname="pytest_collection_modifyitems")
-def pytest_collection_modifyitems_add_enabled_suites_to_smoke(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems_add_enabled_suites_to_smoke(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """The infra and deps suites join ``-m smoke`` only where the env says so (infra.smoke,
     deps.smoke): before pytest selects by marker."""
     context: DeployContext | None = config.stash.get(CONTEXT, None)
