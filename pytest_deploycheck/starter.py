@@ -27,6 +27,16 @@ production = {production}
 mode = "{auth_mode}"
 {account}# rate_limit = "5/60s"            # register + login + refresh per client IP; the run paces to it
 
+# The hosts behind it, in testinfra's connection strings (pytest --env {env} -m infra):
+# [envs.{env}.infra]
+# hosts = [{{ url = "ssh://deploy@api-1.example.com", roles = ["api"] }}]
+# roles.api = {{ processes = ["uvicorn"], secret_files = [{{ path = "/srv/app/.env", mode = "600" }}] }}
+
+# The services behind the API (pytest --env {env} -m deps):
+# [envs.{env}.deps]
+# postgres = {{ dsn = "postgresql://app:${{DB_PASSWORD}}@db:5432/app", expected_head = "<alembic head>" }}
+# redis = {{ url = "redis://:${{REDIS_PASSWORD}}@cache:6379/0" }}
+
 # The embedded reference deployment: a demo target that needs nothing running.
 [envs.local]
 base_url = "embedded"

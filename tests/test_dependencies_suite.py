@@ -403,3 +403,21 @@ def test_nothing_configured_skips_each_check_naming_its_key(suite_project: Suite
     result.stdout.fnmatch_lines(
         ["*env 'deps' configures no deps.postgres*", "*configures no deps.s3*"]
     )
+
+
+def test_a_missing_client_library_is_one_message_naming_the_extra(
+    suite_project: SuiteProject,
+) -> None:
+    # The inner run cannot import psycopg: as on a machine without the deps extra.
+    (suite_project.pytester.path / "conftest.py").write_text(
+        'import sys\nsys.modules["psycopg"] = None\n'
+    )
+    body = 'deps.postgres = { dsn = "postgresql://anki:${PG_PASSWORD}@127.0.0.1:1/anki" }\n'
+    result = run_deps(suite_project, body, "-k", "answers", PG_PASSWORD="pg-secret-1")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*checking PostgreSQL needs the psycopg package: pip install 'pytest-deploycheck[[]deps]'*"
+        ]
+    )
+    assert_no_plugin_traceback(result)

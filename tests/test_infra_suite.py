@@ -195,7 +195,7 @@ def test_each_misconfiguration_fails_naming_its_cause(
         f"{box.root}/.env.bad: ENVIRONMENT is 'staging', expected 'production'",
         f"{box.root}/.env.bad: SECRET_KEY is a different value, expected 'another'",
         f"{box.root}/.env.bad: LOG_LEVEL is not set",
-        "PermitRootLogin is not set (sshd's default, 'prohibit-password', lets root in with a key)",
+        f"{box.root}/sshd_config.bad: PermitRootLogin is ",  # 'without-password' by sshd -T, or not set
         f"{box.root}/soon.pem: the certificate for CN=api.example.com expires in 3 days",
         "above 0.001% (infra.max_disk_used_percent)",
         "above 0.001% (infra.max_memory_used_percent)",
@@ -207,6 +207,25 @@ def test_each_misconfiguration_fails_naming_its_cause(
     assert "process 'fake-anki-api' runs as root" not in output  # it runs as nobody
     assert SECRET not in output
     assert_no_plugin_traceback(result)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="sshd -T needs root to read the host keys")
+def test_sshd_root_login_is_judged_by_the_effective_config(
+    suite_project: SuiteProject, box: Box
+) -> None:
+    """A drop-in that sshd reads first wins over the main file's PermitRootLogin no."""
+    dropins = box.root / "sshd_config.d"
+    dropins.mkdir(exist_ok=True)
+    (dropins / "cloud.conf").write_text("PermitRootLogin yes\n")
+    main = box.root / "sshd_config.dropin"
+    main.write_text(f"Include {dropins}/*.conf\nPermitRootLogin no\n")
+    suite_project.config(
+        '[envs.box]\nbase_url = "http://127.0.0.1:9"\n'
+        f'infra = {{ hosts = [{{ url = "local://" }}], checks = {{ sshd_config = "{main}" }} }}\n'
+    )
+    result = suite_project.run("--env", "box", "test_infra.py", "-k", "ssh_root")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*{main}: PermitRootLogin is 'yes' (effective, from sshd -T)*"])
 
 
 def test_hosts_option_checks_the_hosts_given_as_testinfra_users_expect(

@@ -95,23 +95,36 @@ def check_env_file(host: DeployHost, env_file: EnvFile, redactor: Redactor) -> l
 
 
 _PERMIT_ROOT = re.compile(r"^\s*PermitRootLogin\s+(\S+)", re.IGNORECASE | re.MULTILINE)
+_EFFECTIVE_ROOT_LOGIN = re.compile(r"^permitrootlogin\s+(\S+)", re.MULTILINE)
 
 
 def check_sshd_root_login(host: DeployHost, path: str) -> list[str]:
-    """The seeds' "root login disabled": sshd's first PermitRootLogin (the one it uses) is no."""
+    """The seeds' "root login disabled": sshd's effective PermitRootLogin is ``no``.
+
+    ``sshd -T`` prints the effective value, drop-ins (``Include``) and defaults included;
+    where it cannot run (no permission to read the host keys), the file's first
+    PermitRootLogin (the one sshd uses) is read instead.
+    """
     file = host.module("file", path)
     if not host.use(path, lambda: file.exists):
         return [f"{path} does not exist"]
-    text = host.use(path, lambda: file.content_string)
-    found = _PERMIT_ROOT.search(text.split("\nMatch ", 1)[0])
-    value = found.group(1).lower() if found else None
+    effective = host.run(
+        "sshd -T -f %s 2>/dev/null || /usr/sbin/sshd -T -f %s 2>/dev/null", path, path
+    )
+    found = _EFFECTIVE_ROOT_LOGIN.search(effective.stdout) if effective.rc == 0 else None
+    if found:
+        value, source = found.group(1).lower(), "effective, from sshd -T"
+    else:
+        text = host.use(path, lambda: file.content_string)
+        first = _PERMIT_ROOT.search(text.split("\nMatch ", 1)[0])
+        value = first.group(1).lower() if first else ""
+        source = "the file's first PermitRootLogin" if first else ""
     if value == "no":
         return []
-    shown = (
-        f"PermitRootLogin is {value!r}"
-        if value
-        else "PermitRootLogin is not set (sshd's default, 'prohibit-password', lets root in with a key)"
-    )
+    if not value:
+        shown = "PermitRootLogin is not set (sshd's default, 'prohibit-password', lets root in with a key)"
+    else:
+        shown = f"PermitRootLogin is {value!r} ({source})"
     return [f"{path}: {shown}; set 'PermitRootLogin no'"]
 
 
