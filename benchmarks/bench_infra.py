@@ -7,8 +7,9 @@ One temporary deployment on this machine (a .env, an sshd_config), an sshd on
 Paired and alternating, wall time of a whole pytest run (start-up included):
 
 - ``-m infra`` on ``local://`` (the baseline), over ``ssh://`` with one connection
-  per command (``controlpersist=0``), and over ``ssh://`` with testinfra's default
-  shared connection (``ControlPersist=60s``); ratios against the baseline;
+  per command (``controlpersist=0``: testinfra's own behaviour, as it sets no
+  ControlPath), and over ``ssh://`` with the one shared connection the plugin sets
+  up (ControlPath, ended with the run); ratios against the baseline;
 - ``-m deps`` with PostgreSQL (answers, migrated) and Redis configured.
 """
 
@@ -58,12 +59,12 @@ def main() -> None:
     (root / "sshd_config").write_text("PermitRootLogin no\n")
     try:
         with sshd_server() as sshd, postgres_server() as pg, redis_server() as redis_port:
-            per_command = sshd.url(getpass.getuser())
-            shared = per_command.replace("&controlpersist=0", "")
+            shared = sshd.url(getpass.getuser())
+            per_command = shared + "&controlpersist=0"
             variants = {
                 "-m infra, local://": infra_config(root, "local://"),
                 "-m infra, ssh:// (a connection per command)": infra_config(root, per_command),
-                "-m infra, ssh:// (ControlPersist, testinfra's default)": infra_config(
+                "-m infra, ssh:// (one shared connection, the default)": infra_config(
                     root, shared
                 ),
             }

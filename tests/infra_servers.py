@@ -208,7 +208,7 @@ class Sshd:
     def url(self, user: str = "root") -> str:
         return (
             f"ssh://{user}@127.0.0.1:{self.port}?ssh_identity_file={self.identity}"
-            f"&ssh_config={self.ssh_config}&controlpersist=0"
+            f"&ssh_config={self.ssh_config}"
         )
 
 

@@ -173,6 +173,8 @@ def test_a_correct_host_passes_every_check(
     result = suite_project.run("--env", "box", "test_infra.py", "-rs")
     result.assert_outcomes(passed=9, skipped=1)  # services: none configured
     result.stdout.fnmatch_lines(["*no infra services configured for host 'box' (roles: api)*"])
+    # over ssh, the one shared connection ended with the run
+    assert not list(Path(tempfile.gettempdir()).glob("deploycheck-ssh-*"))
 
 
 def test_each_misconfiguration_fails_naming_its_cause(
@@ -248,7 +250,7 @@ def test_an_unreachable_host_is_one_clear_message(suite_project: SuiteProject) -
     port = free_port()
     suite_project.config(
         '[envs.box]\nbase_url = "http://127.0.0.1:9"\n'
-        f'infra.hosts = [{{ url = "ssh://nobody@127.0.0.1:{port}?controlpersist=0&timeout=3" }}]\n'
+        f'infra.hosts = [{{ url = "ssh://nobody@127.0.0.1:{port}?timeout=3" }}]\n'
     )
     result = suite_project.run("--env", "box", "test_infra.py", "-k", "memory or disk")
     result.assert_outcomes(failed=2)  # each check of the host fails; the run goes on

