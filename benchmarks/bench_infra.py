@@ -64,9 +64,7 @@ def main() -> None:
             variants = {
                 "-m infra, local://": infra_config(root, "local://"),
                 "-m infra, ssh:// (a connection per command)": infra_config(root, per_command),
-                "-m infra, ssh:// (one shared connection, the default)": infra_config(
-                    root, shared
-                ),
+                "-m infra, ssh:// (one shared connection, the default)": infra_config(root, shared),
             }
             paths = {}
             for index, text in enumerate(variants.values()):

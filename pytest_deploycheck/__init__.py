@@ -54,6 +54,7 @@ from pytest_deploycheck.config import (
     resolve,
     resolve_env,
 )
+from pytest_deploycheck.deps.http_services import check_http_services
 from pytest_deploycheck.deps.metrics import check_metrics
 from pytest_deploycheck.deps.postgres import (
     check_postgres_answers,
@@ -153,6 +154,7 @@ __all__ = [
     "check_cert_file",
     "check_disk",
     "check_env_file",
+    "check_http_services",
     "check_listening",
     "check_memory",
     "check_metrics",

@@ -20,6 +20,7 @@ from pytest_deploycheck import (
     check_bucket_exists,
     check_bucket_not_public,
     check_bucket_write_read_delete,
+    check_http_services,
     check_metrics,
     check_postgres_answers,
     check_postgres_migrated,
@@ -135,3 +136,12 @@ def test_metrics_exposed(
         "deploy_env"
     )  # the API's base URL, started if embedded
     expect_none("metrics", check_metrics(env, dep, redactor))
+
+
+def test_services_answer_their_health_urls(
+    deploy_env_unprobed: TargetEnv, redactor: Redactor
+) -> None:
+    services = deploy_env_unprobed.deps.http
+    if not services:
+        pytest.skip(f"env {deploy_env_unprobed.name!r} configures no deps.http")
+    expect_none("services", check_http_services(deploy_env_unprobed, services, redactor))

@@ -389,17 +389,17 @@ def test_deps_join_smoke_only_where_the_env_says_so(suite_project: SuiteProject)
     plain = suite_project.run(
         "--env", "deps", "-m", "smoke", "test_dependencies.py", "--collect-only", "-q"
     )
-    plain.stdout.fnmatch_lines(["*8 deselected*"])
+    plain.stdout.fnmatch_lines(["*9 deselected*"])
     suite_project.config(env('deps = { smoke = true, redis = { url = "redis://127.0.0.1:9" } }\n'))
     joined = suite_project.run(
         "--env", "deps", "-m", "smoke", "test_dependencies.py", "--collect-only", "-q"
     )
-    joined.stdout.fnmatch_lines(["*8 tests collected*"])
+    joined.stdout.fnmatch_lines(["*9 tests collected*"])
 
 
 def test_nothing_configured_skips_each_check_naming_its_key(suite_project: SuiteProject) -> None:
     result = run_deps(suite_project, "")
-    result.assert_outcomes(skipped=8)
+    result.assert_outcomes(skipped=9)
     result.stdout.fnmatch_lines(
         ["*env 'deps' configures no deps.postgres*", "*configures no deps.s3*"]
     )
@@ -421,3 +421,27 @@ def test_a_missing_client_library_is_one_message_naming_the_extra(
         ]
     )
     assert_no_plugin_traceback(result)
+
+
+def test_services_by_health_url_pass_and_fail_naming_the_service(
+    suite_project: SuiteProject, reference: Reference
+) -> None:
+    """Keycloak, MinIO, Grafana … by their health URL: here the reference deployment's."""
+    good = f'deps.http = [{{ name = "keycloak", url = "{reference.api_url}/health", contains = "healthy" }}]\n'
+    run_deps(suite_project, good, "-k", "health_urls").assert_outcomes(passed=1)
+    closed = free_port()
+    bad = (
+        "deps.http = [\n"
+        f'  {{ name = "keycloak", url = "{reference.api_url}/health/ready" }},\n'
+        f'  {{ name = "minio", url = "{reference.api_url}/health", contains = "UP" }},\n'
+        f'  {{ name = "grafana", url = "http://127.0.0.1:{closed}/api/health" }},\n'
+        "]\n"
+    )
+    result = run_deps(suite_project, bad, "-k", "health_urls")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        f"*keycloak ({reference.api_url}/health/ready) answered 404, expected 200*",
+        f"*minio ({reference.api_url}/health) answered without 'UP' in its body*",
+        f"*grafana (http://127.0.0.1:{closed}/api/health): could not reach*",
+    ])  # fmt: skip
+    assert "target unreachable" not in result.stdout.str()

@@ -506,10 +506,20 @@ class MetricsDependency(_Model):
     password: str | None = None
 
 
+class HttpDependency(_Model):
+    """Any service with a health URL: Keycloak, MinIO, Grafana, Prometheus …"""
+
+    name: str
+    url: str  # "http://keycloak:8080/health/ready", "http://minio:9000/minio/health/live"
+    statuses: tuple[int, ...] = (200,)
+    contains: str | None = None  # text the body must hold ('"status": "UP"')
+
+
 class DepsSettings(_Model):
     """The services behind the API (README, "Dependency checks")."""
 
     smoke: bool = False  # add the deps suite to a `-m smoke` run
+    http: tuple[HttpDependency, ...] = ()
     postgres: PostgresDependency | None = None
     redis: RedisDependency | None = None
     rabbitmq: RabbitMQDependency | None = None
