@@ -28,6 +28,7 @@ from pytest_deploycheck import (
     check_redis,
     connect_host,
     deploy_context,
+    expect_no_problems,
     parse_alembic_heads,
 )
 
@@ -40,9 +41,7 @@ def redactor(request: pytest.FixtureRequest) -> Redactor:
 
 
 def expect_none(what: str, problems: list[str]) -> None:
-    if problems:
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        raise CheckFailed(f"{what}:\n{lines}", cause=f"deps: {what}")
+    expect_no_problems(what, problems, cause=f"deps: {what}")
 
 
 def needs(env: TargetEnv, name: str) -> Any:

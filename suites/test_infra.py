@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 
 from pytest_deploycheck import (
-    CheckFailed,
     DeployHost,
     TargetEnv,
     check_cert_file,
@@ -24,6 +23,7 @@ from pytest_deploycheck import (
     check_services,
     check_sshd_root_login,
     deploy_context,
+    expect_no_problems,
     listening_beyond_loopback,
     reachable_from_here,
 )
@@ -32,9 +32,7 @@ pytestmark = [pytest.mark.infra]
 
 
 def expect_none(host: DeployHost, what: str, problems: list[str]) -> None:
-    if problems:
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        raise CheckFailed(f"host {host.label!r}: {what}:\n{lines}", cause=f"infra: {what}")
+    expect_no_problems(f"host {host.label!r}: {what}", problems, cause=f"infra: {what}")
 
 
 def configured(host: DeployHost, key: str, items: object) -> None:

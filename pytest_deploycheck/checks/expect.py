@@ -96,3 +96,10 @@ def json_field(response: httpx.Response, body: Any, name: str, setting: str) -> 
             f"if this deployment names it differently, set {setting} for this env"
         )
     return value
+
+
+def expect_no_problems(what: str, problems: list[str], *, cause: str | None = None) -> None:
+    """Fail once with every problem a check found, one per line, under ``what``."""
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        raise CheckFailed(f"{what}:\n{lines}", cause=cause or what)
