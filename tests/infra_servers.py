@@ -178,6 +178,7 @@ def rabbitmq_server() -> Iterator[RabbitMQ]:
         "RABBITMQ_PID_FILE": str(base / "pid"),
         "RABBITMQ_DIST_PORT": str(dist),
         "ERL_EPMD_PORT": str(epmd),
+        "ERL_EPMD_RELAXED_COMMAND_CHECK": "1",
         "ERL_CRASH_DUMP": str(base / "erl_crash.dump"),
     }
     url = f"http://127.0.0.1:{management}"
@@ -191,11 +192,19 @@ def rabbitmq_server() -> Iterator[RabbitMQ]:
             )  # fmt: skip
             yield RabbitMQ(amqp, url)
     finally:
-        # epmd daemonizes and outlives the node it was started for: stop the one on our port.
+        # epmd daemonizes and outlives the node it was started for: stop the one on our port
+        # (relaxed: it would refuse while the killed node is still registered).
         epmd_program = shutil.which("epmd") or "/usr/bin/epmd"
-        subprocess.run(
-            [epmd_program, "-port", str(epmd), "-kill"], check=False, capture_output=True
-        )
+        for _ in range(20):
+            stop = subprocess.run(
+                [epmd_program, "-port", str(epmd), "-kill"],
+                check=False,
+                capture_output=True,
+                text=True,
+            )
+            if "Cannot connect" in stop.stderr + stop.stdout:
+                break  # gone
+            time.sleep(0.2)
         shutil.rmtree(base, ignore_errors=True)
 
 

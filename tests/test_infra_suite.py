@@ -181,7 +181,8 @@ def test_each_misconfiguration_fails_naming_its_cause(
     suite_project: SuiteProject, box: Box, host_url: str
 ) -> None:
     suite_project.config(broken_config(host_url, box))
-    result = suite_project.run("--env", "box", "test_infra.py")
+    # testinfra's DEBUG lines are captured and shown with each failure: never the output
+    result = suite_project.run("--env", "box", "test_infra.py", "--log-level=DEBUG")
     result.assert_outcomes(failed=10)
     output = result.stdout.str()
     assert (
@@ -211,6 +212,7 @@ def test_each_misconfiguration_fails_naming_its_cause(
         assert text in output, text
     assert "process 'fake-anki-api' runs as root" not in output  # it runs as nobody
     assert SECRET not in output
+    assert "its output is not logged" in output  # testinfra's lines were there, without it
     assert_no_plugin_traceback(result)
 
 

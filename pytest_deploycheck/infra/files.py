@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timezone
 
 from pytest_deploycheck.config.schema import EnvFile, SecretFile
-from pytest_deploycheck.infra.hosts import DeployHost, unlogged
+from pytest_deploycheck.infra.hosts import DeployHost
 from pytest_deploycheck.run.redaction import Redactor
 
 # In a deployed env file, any of these in a key makes its value a secret (SECRET_KEY,
@@ -58,10 +58,9 @@ def read_env_file(host: DeployHost, path: str, redactor: Redactor) -> dict[str, 
     """KEY=value lines (``export``, quotes and comments handled); None when it is missing.
     Values under secret-looking keys are handed to the redactor at once."""
     file = host.module("file", path)
-    with unlogged():
-        if not host.use(path, lambda: file.exists):
-            return None
-        text = host.use(path, lambda: file.content_string)
+    if not host.use(path, lambda: file.exists):
+        return None
+    text = host.use(path, lambda: file.content_string)
     values: dict[str, str] = {}
     for line in text.splitlines():
         line = line.strip()

@@ -1,5 +1,7 @@
 """The env's hosts as testinfra hosts: which hosts a run checks, and commands with a deadline.
 
+testinfra's own log lines keep the command and drop its output (it may hold secrets).
+
 Hosts come from the env's ``infra.hosts`` (testinfra connection strings with roles), or from
 testinfra's own ``--hosts`` option, as testinfra users expect: a host given there that the
 env also lists keeps its roles; any other host gets the checks every host gets.
@@ -17,7 +19,6 @@ import os
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,7 @@ class DeployHost:
                     f"host {self.label!r}: testinfra cannot use its url: {exc}"
                 ) from None
             _bound_commands(host.backend, self.command_timeout_s, self.label)
+            _log_commands_only()
             self._host = host
             self.run("true")  # connect now: an unreachable host is one clear message
         return self._host
@@ -178,16 +180,29 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-@contextlib.contextmanager
-def unlogged() -> Iterator[None]:
-    """testinfra logs every command's output at DEBUG: not while a secret file is read."""
+class _CommandsOnly(logging.Filter):
+    """testinfra logs every command's whole output at DEBUG (``RUN CommandResult(...,
+    stdout=...)``): a deployed env file, a process list with passwords in command lines.
+    Keep the command and its exit status; never the output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "RUN %s" and isinstance(record.args, tuple) and record.args:
+            result = record.args[0]
+            command = getattr(result, "command", b"")
+            if isinstance(command, bytes):
+                command = command.decode("utf-8", "replace")
+            record.msg = "RUN %s (exit status %s; its output is not logged)"
+            record.args = (command, getattr(result, "rc", "?"))
+        return True
+
+
+_COMMANDS_ONLY = _CommandsOnly()
+
+
+def _log_commands_only() -> None:
     logger = logging.getLogger("testinfra")
-    was = logger.disabled
-    logger.disabled = True
-    try:
-        yield
-    finally:
-        logger.disabled = was
+    if _COMMANDS_ONLY not in logger.filters:
+        logger.addFilter(_COMMANDS_ONLY)
 
 
 def _bound_commands(backend: Any, seconds: float, label: str) -> None:
