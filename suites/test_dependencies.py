@@ -41,7 +41,7 @@ def redactor(request: pytest.FixtureRequest) -> Redactor:
 
 
 def expect_none(what: str, problems: list[str]) -> None:
-    expect_no_problems(what, problems, cause=f"deps: {what}")
+    expect_no_problems(what, problems)
 
 
 def needs(env: TargetEnv, name: str) -> Any:

@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.infra]
 
 
 def expect_none(host: DeployHost, what: str, problems: list[str]) -> None:
-    expect_no_problems(f"host {host.label!r}: {what}", problems, cause=f"infra: {what}")
+    expect_no_problems(f"host {host.label!r}: {what}", problems)
 
 
 def configured(host: DeployHost, key: str, items: object) -> None:

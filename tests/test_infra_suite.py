@@ -6,6 +6,7 @@ passes when it is right and fails naming the cause when it is wrong."""
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
 import shutil
 import socket
@@ -172,9 +173,13 @@ def test_a_correct_host_passes_every_check(
     suite_project.config(healthy_config(host_url, box))
     result = suite_project.run("--env", "box", "test_infra.py", "-rs")
     result.assert_outcomes(passed=9, skipped=1)  # services: none configured
+    result.stdout.fnmatch_lines(
+        ["*GREEN: the deployment works*9 checks passed*"]
+    )  # API never asked
     result.stdout.fnmatch_lines(["*no infra services configured for host 'box' (roles: api)*"])
-    # over ssh, the one shared connection ended with the run
-    assert not list(Path(tempfile.gettempdir()).glob("deploycheck-ssh-*"))
+    # over ssh, the one shared connection ended with the run (the inner run is this process)
+    digest = hashlib.sha1(f"{os.getpid()} {host_url}".encode()).hexdigest()[:12]
+    assert not (Path(tempfile.gettempdir()) / f"deploycheck-ssh-{digest}").exists()
 
 
 def test_each_misconfiguration_fails_naming_its_cause(
@@ -184,6 +189,7 @@ def test_each_misconfiguration_fails_naming_its_cause(
     # testinfra's DEBUG lines are captured and shown with each failure: never the output
     result = suite_project.run("--env", "box", "test_infra.py", "--log-level=DEBUG")
     result.assert_outcomes(failed=10)
+    result.stdout.fnmatch_lines(["*RED: 10 checks failed*"])
     output = result.stdout.str()
     assert (
         "service 'deploycheck-no-such-service' is not running" in output

@@ -99,7 +99,12 @@ def json_field(response: httpx.Response, body: Any, name: str, setting: str) -> 
 
 
 def expect_no_problems(what: str, problems: list[str], *, cause: str | None = None) -> None:
-    """Fail once with every problem a check found, one per line, under ``what``."""
-    if problems:
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        raise CheckFailed(f"{what}:\n{lines}", cause=cause or what)
+    """Fail once with every problem a check found. The first line names the first problem
+    (the verdict shows first lines); with more than one, all follow, one per line."""
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise CheckFailed(f"{what}: {problems[0]}", cause=cause)
+    lines = "\n".join(f"  - {problem}" for problem in problems)
+    more = f"(and {len(problems) - 1} more)"
+    raise CheckFailed(f"{what}: {problems[0]} {more}\n{lines}", cause=cause)

@@ -64,10 +64,12 @@ def deploy_env(request: pytest.FixtureRequest) -> TargetEnv:
 
 @pytest.fixture(scope="session")
 def deploy_env_unprobed(request: pytest.FixtureRequest) -> TargetEnv:
-    """The target environment without the reachability probe: for checks of the transport itself."""
+    """The target environment without the reachability probe: for checks of the transport
+    itself, and of the hosts and services behind the API (which judge it without its HTTP)."""
     context = deploy_context(request.config)
     if context.env is None:
         return context.reach()  # raises "no target selected"
+    context.facts["judged"] = True  # a verdict is due even if the API is never asked
     return context.target or context.env
 
 

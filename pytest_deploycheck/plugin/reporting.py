@@ -96,6 +96,7 @@ class RunReporting:
         self.outcomes: dict[str, str] = {}  # nodeid -> passed / failed / error / skipped
         self.failures: list[tuple[str, str, str]] = []  # (nodeid, kind, message)
         self.verdict: Verdict | None = None
+        self.judged = False  # a check judged the deployment without asking the API (infra, deps)
 
     def _record_outcome(self, report: pytest.TestReport) -> None:
         nodeid = report.nodeid
@@ -187,6 +188,7 @@ class RunReporting:
         timeline: list[dict[str, Any]] = []
         deployed = None
         deck = None
+        self.judged = any(fact.get("judged") for fact in facts)
         for fact in facts:
             deck = deck or fact.get("deck")
             for name, values in fact.get("latency", {}).items():
@@ -275,7 +277,7 @@ class RunReporting:
             terminalreporter.section("deploycheck")
             for line in lines:
                 terminalreporter.write_line(context.redactor.text(line))
-        touched = context.target is not None or context.failure is not None
+        touched = context.target is not None or context.failure is not None or self.judged
         if self.verdict is not None and self.verdict.verdict != "nothing ran" and touched:
             green = self.verdict.verdict == "green"
             terminalreporter.section("deploycheck: verdict", green=green, red=not green)
