@@ -15,6 +15,7 @@ import pytest
 
 from pytest_deploycheck import (
     CheckFailed,
+    DeployHost,
     Redactor,
     TargetEnv,
     check_bucket_exists,
@@ -67,6 +68,19 @@ def test_postgres_migrated_to_the_code_head(
     check_postgres_migrated(dep, redactor, heads, source)
 
 
+def code_host(config: pytest.Config, env: TargetEnv, key: str) -> DeployHost:
+    """The host where the deployed code is: the first of infra.hosts with heads_role."""
+    dep = env.deps.postgres
+    assert dep is not None
+    hosts = [spec for spec in env.infra.hosts if dep.heads_role in spec.roles]
+    if not hosts:
+        raise CheckFailed(
+            f"deps.postgres.{key} runs on a host with role {dep.heads_role!r}, "
+            "and infra.hosts lists none"
+        )
+    return connect_host(config, env, hosts[0])
+
+
 def code_heads(config: pytest.Config, env: TargetEnv) -> tuple[list[str], str]:
     """The head the deployed code expects: configured, or ``heads_command`` on a host."""
     dep = env.deps.postgres
@@ -75,13 +89,7 @@ def code_heads(config: pytest.Config, env: TargetEnv) -> tuple[list[str], str]:
         return [dep.expected_head], "deps.postgres.expected_head"
     if not dep.heads_command:
         return [], ""
-    hosts = [spec for spec in env.infra.hosts if dep.heads_role in spec.roles]
-    if not hosts:
-        raise CheckFailed(
-            f"deps.postgres.heads_command runs on a host with role {dep.heads_role!r}, "
-            "and infra.hosts lists none"
-        )
-    host = connect_host(config, env, hosts[0])
+    host = code_host(config, env, "heads_command")
     result = host.run(dep.heads_command)
     heads = parse_alembic_heads(result.stdout)
     where = f"`{dep.heads_command}` on host {host.label!r}"
@@ -89,6 +97,27 @@ def code_heads(config: pytest.Config, env: TargetEnv) -> tuple[list[str], str]:
         reason = (result.stderr.strip().splitlines() or ["no '(head)' line in its output"])[-1]
         raise CheckFailed(f"cannot read the code's alembic head with {where}: {reason}")
     return heads, where
+
+
+def test_postgres_schema_matches_the_code_models(
+    request: pytest.FixtureRequest, deploy_env_unprobed: TargetEnv, redactor: Redactor
+) -> None:
+    """alembic's own comparison of the database with the deployed code's models."""
+    dep = needs(deploy_env_unprobed, "postgres")
+    if not dep.schema_check_command:
+        pytest.skip("no deps.postgres.schema_check_command (e.g. 'cd /app && alembic check')")
+    host = code_host(request.config, deploy_env_unprobed, "schema_check_command")
+    result = host.run(dep.schema_check_command)
+    if result.rc != 0:
+        lines = [line.strip() for line in (result.stderr + "\n" + result.stdout).splitlines()]
+        failed = [line for line in lines if line.startswith("FAILED")]  # alembic's verdict line
+        reason = redactor.text((failed or [line for line in lines if line] or ["no output"])[-1])
+        raise CheckFailed(
+            f"the database schema does not match the deployed code's models "
+            f"(`{redactor.text(dep.schema_check_command)}` on host {host.label!r} exited "
+            f"{result.rc}): {reason[:1000]}; until a migration makes them match, requests "
+            "that touch those tables fail with 500"
+        )
 
 
 def test_redis(deploy_env_unprobed: TargetEnv, redactor: Redactor) -> None:

@@ -67,7 +67,7 @@ def pg_dsn(pg: Postgres, database: str) -> str:
 def test_postgres_at_the_expected_head_passes(suite_project: SuiteProject, pg: Postgres) -> None:
     body = f'deps.postgres = {{ dsn = "{pg_dsn(pg, "at_head")}", expected_head = "{HEAD}" }}\n'
     result = run_deps(suite_project, body, "-k", "postgres", PG_PASSWORD=pg.password)
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=2, skipped=1)  # no schema_check_command
 
 
 def test_postgres_behind_the_code_fails_naming_both_heads(
@@ -75,7 +75,7 @@ def test_postgres_behind_the_code_fails_naming_both_heads(
 ) -> None:
     body = f'deps.postgres = {{ dsn = "{pg_dsn(pg, "behind")}", expected_head = "{HEAD}" }}\n'
     result = run_deps(suite_project, body, "-k", "postgres", PG_PASSWORD=pg.password)
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
     result.stdout.fnmatch_lines(
         [
             f"*the database is at alembic revision '{OLD}', but the deployed code's head is '{HEAD}'*(alembic upgrade head)*"
@@ -91,40 +91,93 @@ def test_postgres_never_migrated_fails(suite_project: SuiteProject, pg: Postgres
     result.stdout.fnmatch_lines(["*there is no alembic_version table: the migrations never ran*"])
 
 
-def test_postgres_head_read_from_the_deployed_code_on_a_host(
-    suite_project: SuiteProject, pg: Postgres
-) -> None:
-    """``alembic heads`` (alembic itself) run on the api host, over testinfra, in the deployed
-    code: a project with two revisions whose head is HEAD."""
+MODELS = """
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+metadata = MetaData()
+decks = Table("decks", metadata, Column("id", Integer, primary_key=True), Column("title", String(200)))
+"""
+
+
+@pytest.fixture(scope="module")
+def deployed_code(pg: Postgres) -> Iterator[Path]:
+    """The deployed code, as alembic sees it: a project with two revisions (head: HEAD) and
+    models with a ``decks`` table; databases where that table matches and where it drifted."""
     pytest.importorskip("alembic", reason="needs alembic")
     pytest.importorskip("testinfra", reason="needs pytest-testinfra")
+    import psycopg
+
     code = Path(tempfile.mkdtemp(prefix="deploycheck-code-"))
-    try:
-        alembic = [sys.executable, "-m", "alembic"]
-        subprocess.run([*alembic, "init", "migrations"], cwd=code, check=True, capture_output=True)
-        for revision, down in ((OLD, None), (HEAD, OLD)):
-            subprocess.run(
-                [*alembic, "revision", "-m", f"r{revision}", "--rev-id", revision, *(["--head", down] if down else [])],
-                cwd=code, check=True, capture_output=True,
-            )  # fmt: skip
-        command = f"cd {code} && {sys.executable} -m alembic heads"
-        for database, passes in (("at_head", True), ("behind", False)):
-            body = (
-                f'infra.hosts = [{{ url = "local://", roles = ["api"], name = "api-1" }}]\n'
-                f'deps.postgres = {{ dsn = "{pg_dsn(pg, database)}", heads_command = "{command}" }}\n'
+    alembic = [sys.executable, "-m", "alembic"]
+    subprocess.run([*alembic, "init", "migrations"], cwd=code, check=True, capture_output=True)
+    env_py = code / "migrations" / "env.py"
+    env_py.write_text(
+        env_py.read_text()
+        .replace("target_metadata = None", "from models import metadata as target_metadata")
+        .replace("config = context.config", "config = context.config\nimport os\nconfig.set_main_option('sqlalchemy.url', os.environ.get('DATABASE_URL', ''))")
+    )  # fmt: skip
+    (code / "models.py").write_text(MODELS)
+    for revision, down in ((OLD, None), (HEAD, OLD)):
+        subprocess.run(
+            [*alembic, "revision", "-m", f"r{revision}", "--rev-id", revision, *(["--head", down] if down else [])],
+            cwd=code, check=True, capture_output=True,
+        )  # fmt: skip
+    with psycopg.connect(pg.dsn(), autocommit=True) as connection:
+        for name, columns in (
+            ("schema_ok", "id integer PRIMARY KEY, title varchar(200)"),
+            ("schema_drift", "id integer PRIMARY KEY"),
+        ):
+            connection.execute(f"CREATE DATABASE {name}")
+            with psycopg.connect(pg.dsn(database=name), autocommit=True) as db:
+                db.execute(f"CREATE TABLE decks ({columns})")
+                db.execute("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
+                db.execute("INSERT INTO alembic_version VALUES (%s)", (HEAD,))
+    yield code
+    shutil.rmtree(code, ignore_errors=True)
+
+
+def test_postgres_head_read_from_the_deployed_code_on_a_host(
+    suite_project: SuiteProject, pg: Postgres, deployed_code: Path
+) -> None:
+    """``alembic heads`` (alembic itself) run on the api host, over testinfra, in the code."""
+    command = f"cd {deployed_code} && {sys.executable} -m alembic heads"
+    for database, passes in (("at_head", True), ("behind", False)):
+        body = (
+            f'infra.hosts = [{{ url = "local://", roles = ["api"], name = "api-1" }}]\n'
+            f'deps.postgres = {{ dsn = "{pg_dsn(pg, database)}", heads_command = "{command}" }}\n'
+        )
+        result = run_deps(suite_project, body, "-k", "migrated", PG_PASSWORD=pg.password)
+        if passes:
+            result.assert_outcomes(passed=1)
+        else:
+            result.assert_outcomes(failed=1)
+            result.stdout.fnmatch_lines(
+                [
+                    f"*is at alembic revision '{OLD}', but the deployed code's head is '{HEAD}' (from `cd *alembic heads` on host 'api-1')*"
+                ]
             )
-            result = run_deps(suite_project, body, "-k", "migrated", PG_PASSWORD=pg.password)
-            if passes:
-                result.assert_outcomes(passed=1)
-            else:
-                result.assert_outcomes(failed=1)
-                result.stdout.fnmatch_lines(
-                    [
-                        f"*is at alembic revision '{OLD}', but the deployed code's head is '{HEAD}' (from `cd *alembic heads` on host 'api-1')*"
-                    ]
-                )
-    finally:
-        shutil.rmtree(code, ignore_errors=True)
+
+
+def test_postgres_schema_drift_from_the_models_fails_at_head(
+    suite_project: SuiteProject, pg: Postgres, deployed_code: Path
+) -> None:
+    """The real Anki case: migrated to head, and still not the schema the models expect."""
+    for database, passes in (("schema_ok", True), ("schema_drift", False)):
+        url = f"postgresql+psycopg://postgres:${{PG_PASSWORD}}@127.0.0.1:{pg.port}/{database}"
+        command = f"cd {deployed_code} && DATABASE_URL={url} {sys.executable} -m alembic check"
+        body = (
+            f'infra.hosts = [{{ url = "local://", roles = ["api"], name = "api-1" }}]\n'
+            f'deps.postgres = {{ dsn = "{pg_dsn(pg, database)}", expected_head = "{HEAD}", schema_check_command = "{command}" }}\n'
+        )
+        result = run_deps(suite_project, body, "-k", "postgres", PG_PASSWORD=pg.password)
+        if passes:
+            result.assert_outcomes(passed=3)
+        else:
+            result.assert_outcomes(passed=2, failed=1)  # at head: only the schema check fails
+            result.stdout.fnmatch_lines([
+                "*the database schema does not match the deployed code's models (`cd * alembic check` on host 'api-1' exited *): *New upgrade operations detected*add_column*decks*title*",
+            ])  # fmt: skip
+        assert pg.password not in result.stdout.str()
 
 
 def test_postgres_unreachable_or_refusing_is_one_message(
@@ -389,17 +442,17 @@ def test_deps_join_smoke_only_where_the_env_says_so(suite_project: SuiteProject)
     plain = suite_project.run(
         "--env", "deps", "-m", "smoke", "test_dependencies.py", "--collect-only", "-q"
     )
-    plain.stdout.fnmatch_lines(["*9 deselected*"])
+    plain.stdout.fnmatch_lines(["*10 deselected*"])
     suite_project.config(env('deps = { smoke = true, redis = { url = "redis://127.0.0.1:9" } }\n'))
     joined = suite_project.run(
         "--env", "deps", "-m", "smoke", "test_dependencies.py", "--collect-only", "-q"
     )
-    joined.stdout.fnmatch_lines(["*9 tests collected*"])
+    joined.stdout.fnmatch_lines(["*10 tests collected*"])
 
 
 def test_nothing_configured_skips_each_check_naming_its_key(suite_project: SuiteProject) -> None:
     result = run_deps(suite_project, "")
-    result.assert_outcomes(skipped=9)
+    result.assert_outcomes(skipped=10)
     result.stdout.fnmatch_lines(
         ["*env 'deps' configures no deps.postgres*", "*configures no deps.s3*"]
     )

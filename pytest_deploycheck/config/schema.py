@@ -460,6 +460,9 @@ class PostgresDependency(_Model):
     # Or read it on a host of this role from the deployed code (alembic's own "heads").
     heads_command: str | None = None  # e.g. "cd /srv/anki && alembic heads"
     heads_role: str = "api"
+    # The schema against the deployed code's models, on the same host: migrations at head can
+    # still build another schema than the models expect (the real Anki case). Exit 0: same.
+    schema_check_command: str | None = None  # e.g. "cd /srv/anki && alembic check"
 
 
 class RedisDependency(_Model):
