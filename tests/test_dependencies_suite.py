@@ -498,3 +498,22 @@ def test_services_by_health_url_pass_and_fail_naming_the_service(
         f"*grafana (http://127.0.0.1:{closed}/api/health): could not reach*",
     ])  # fmt: skip
     assert "target unreachable" not in result.stdout.str()
+
+
+def test_object_storage_on_production_writes_nothing(
+    suite_project: SuiteProject, s3_url: str
+) -> None:
+    import boto3
+
+    body = "production = true\n" + s3_body(s3_url, "decks-empty")
+    result = run_deps(suite_project, body, "-k", "storage", S3_KEY="k", S3_SECRET="s")
+    result.assert_outcomes(passed=2, skipped=1)
+    result.stdout.fnmatch_lines(["*destructive: *production*"])
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_url,
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    )
+    assert s3.list_objects_v2(Bucket="decks-empty").get("KeyCount") == 0
