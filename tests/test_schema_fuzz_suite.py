@@ -61,7 +61,10 @@ def test_contract_fault_fails_the_smoke_subset(
     suite_project: SuiteProject, reference: Reference, faults: Faults, fault: str, expected: str
 ) -> None:
     faults.set(fault)
-    result = run(suite_project, reference, "-m", "smoke")
+    # A fixed seed: two examples per operation find invalid-query-500 under most seeds, not
+    # all (15 of seeds 1-16; a plain smoke run is red anyway through the security suite's
+    # 422 probe and passive::contract). The other faults are hit by every request.
+    result = run(suite_project, reference, "-m", "smoke", "--fuzz-seed", "14")
     assert result.ret == 1
     result.stdout.fnmatch_lines(
         [
