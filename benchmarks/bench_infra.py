@@ -41,8 +41,8 @@ disk_paths = ["{root}"]
 max_disk_used_percent = 100
 max_memory_used_percent = 100
 [envs.box.infra.roles.api]
-processes = ["python3"]
-root_allowed = ["python3"]
+processes = ["sshd"]            # the one this benchmark starts
+root_allowed = ["sshd"]
 secret_files = [{{ path = "{root}/.env", mode = "600" }}]
 env_files = [{{ path = "{root}/.env", expect = {{ DEBUG = "false" }} }}]
 sshd_config = "{root}/sshd_config"
