@@ -87,7 +87,7 @@ from pytest_deploycheck.infra.files import (
 from pytest_deploycheck.infra.hosts import DeployHost
 from pytest_deploycheck.infra.ports import (
     check_listening,
-    listening_beyond_loopback,
+    listening_beyond_internal,
     reachable_from_here,
 )
 from pytest_deploycheck.infra.processes import check_processes, check_services
@@ -169,7 +169,7 @@ __all__ = [
     "check_services",
     "check_sshd_root_login",
     "connect_host",
-    "listening_beyond_loopback",
+    "listening_beyond_internal",
     "parse_alembic_heads",
     "reachable_from_here",
     "without_query",

@@ -24,7 +24,7 @@ from pytest_deploycheck import (
     check_sshd_root_login,
     deploy_context,
     expect_no_problems,
-    listening_beyond_loopback,
+    listening_beyond_internal,
     reachable_from_here,
 )
 
@@ -66,9 +66,10 @@ def test_ports_listening(deploy_host: DeployHost) -> None:
 def test_internal_ports_not_exposed(
     deploy_host: DeployHost, deploy_env_unprobed: TargetEnv
 ) -> None:
-    closed = deploy_env_unprobed.infra.not_exposed
+    own = deploy_host.checks.not_exposed
+    closed = own if own is not None else deploy_env_unprobed.infra.not_exposed
     if not closed:
-        pytest.skip("infra.not_exposed is empty")
+        pytest.skip(f"no infra not_exposed ports for host {deploy_host.label!r}")
     address = deploy_host.spec.outside_address
     readable = deploy_host.has_command("ss", "netstat")
     if not readable and not address:
@@ -76,7 +77,7 @@ def test_internal_ports_not_exposed(
             f"host {deploy_host.label!r} has neither ss nor netstat (its listening sockets "
             "cannot be read) and no outside address to probe (infra.hosts[].address)"
         )
-    problems = listening_beyond_loopback(deploy_host, closed) if readable else []
+    problems = listening_beyond_internal(deploy_host, closed) if readable else []
     if address:
         problems += reachable_from_here(address, closed)
     expect_none(deploy_host, "internal ports exposed", problems)

@@ -198,7 +198,7 @@ def test_each_misconfiguration_fails_naming_its_cause(
     expected = [
         "no process 'celery-worker-x' is running",
         f"nothing listens on tcp://127.0.0.1:{box.closed_port}",
-        f"port {box.exposed_port} listens on 0.0.0.0",
+        f"port {box.exposed_port} listens on every address (tcp://0.0.0.0:{box.exposed_port})",
         f"port {box.exposed_port} of 127.0.0.1 is reachable from this machine",
         f"port {box.port} of 127.0.0.1 is reachable from this machine",
         f"{box.root}/.env.bad: mode 644 allows more than 600 (group can read, others can read)",
@@ -368,3 +368,40 @@ def test_a_process_that_ends_while_it_is_checked_is_left_out() -> None:
         child.kill()
         child.wait()
     assert _user_of(listed) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "reach"),
+    [
+        ("0.0.0.0", "every address"),
+        ("::", "every address"),
+        ("*", "every address"),
+        ("203.0.113.7", None),  # TEST-NET-3: documentation, not global
+        ("8.8.8.8", "the public address 8.8.8.8"),
+        ("127.0.0.1", None),
+        ("::1", None),
+        ("10.0.0.5", None),
+        ("172.18.0.2", None),  # a Docker network
+        ("192.168.1.10", None),
+        ("fe80::1%eth0", None),
+    ],
+)
+def test_what_counts_as_listening_beyond_internal_networks(address: str, reach: str | None) -> None:
+    from pytest_deploycheck.infra.ports import _reach_of
+
+    assert _reach_of(address) == reach
+
+
+def test_a_role_replaces_not_exposed_and_adds_to_lists() -> None:
+    env = TargetEnv(
+        name="x",
+        base_url="http://a",
+        infra={
+            "checks": {"processes": ["node_exporter"]},
+            "roles": {"db": {"processes": ["postgres"], "not_exposed": [3000, 9090]}},
+        },
+    )
+    db = env.infra.checks_for(InfraHost(url="ssh://db-1", roles=("db",)))
+    api = env.infra.checks_for(InfraHost(url="ssh://api-1", roles=("api",)))
+    assert db.processes == ("node_exporter", "postgres") and db.not_exposed == (3000, 9090)
+    assert api.processes == ("node_exporter",) and api.not_exposed is None

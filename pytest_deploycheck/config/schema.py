@@ -415,6 +415,8 @@ class InfraChecks(_Model):
     env_files: tuple[EnvFile, ...] = ()
     cert_files: tuple[str, ...] = ()  # PEM certificates that must not expire within cert_min_days
     sshd_config: str | None = None  # e.g. "/etc/ssh/sshd_config": root login must be off
+    # Replaces infra.not_exposed for these hosts (a db host serves 5432 to the API: [3000]).
+    not_exposed: tuple[int, ...] | None = None
 
 
 class InfraSettings(_Model):
@@ -426,8 +428,9 @@ class InfraSettings(_Model):
     checks: InfraChecks = Field(default_factory=lambda: InfraChecks())
     roles: dict[str, InfraChecks] = Field(default_factory=dict)
     # Ports that must not be reachable from outside (the seeds: Grafana 3000, Prometheus
-    # 9090; database and broker ports): on the host, nothing may listen on them beyond
-    # loopback; from the run, a TCP connect to the host's outside address must fail.
+    # 9090; database and broker ports): on the host, nothing may listen on them on every
+    # address or a public one (loopback and private networks are fine); from the run, a TCP
+    # connect to the host's outside address must fail. A role's own not_exposed replaces it.
     not_exposed: tuple[int, ...] = (3000, 9090, 5432, 6379, 5672, 15672)
     disk_paths: tuple[str, ...] = ("/",)
     max_disk_used_percent: float = Field(90.0, gt=0, le=100)  # the seeds: < 10 % free alerts
@@ -443,9 +446,11 @@ class InfraSettings(_Model):
             if extra is None:
                 continue
             for key, value in extra.model_dump().items():
-                if isinstance(value, (list, tuple)):
-                    merged[key] = (*merged[key], *value)
-                elif value is not None:
+                if value is None:
+                    continue
+                if isinstance(value, (list, tuple)) and merged[key] is not None:
+                    merged[key] = (*merged[key], *value)  # lists add up across roles
+                else:
                     merged[key] = value
         return InfraChecks.model_validate(merged)
 

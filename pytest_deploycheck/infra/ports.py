@@ -37,8 +37,9 @@ def check_listening(host: DeployHost, specs: tuple[str, ...]) -> list[str]:
     return problems
 
 
-def listening_beyond_loopback(host: DeployHost, ports: tuple[int, ...]) -> list[str]:
-    """On the host: nothing listens on these ports on an address other than loopback."""
+def listening_beyond_internal(host: DeployHost, ports: tuple[int, ...]) -> list[str]:
+    """On the host: nothing listens on these ports on every address or on a public one.
+    Loopback and private networks (10/8, 172.16/12, 192.168/16, fc00::/7) are internal."""
     if not ports:
         return []
     sockets = host.use(
@@ -52,11 +53,12 @@ def listening_beyond_loopback(host: DeployHost, ports: tuple[int, ...]) -> list[
         address, _, port_text = rest.rpartition(":")
         if not port_text.isdigit() or int(port_text) not in ports:
             continue
-        if not _is_loopback(address):
-            shown = address or "every address"
+        reach = _reach_of(address)
+        if reach:
             problems.append(
-                f"port {named(int(port_text))} listens on {shown} ({url}): reachable beyond "
-                "this host; bind it to 127.0.0.1 or an internal network"
+                f"port {named(int(port_text))} listens on {reach} ({url}): bind it to "
+                "127.0.0.1 or an internal address (behind a firewall that closes it? leave the "
+                "port out of this role's not_exposed)"
             )
     return problems
 
@@ -77,13 +79,18 @@ def reachable_from_here(address: str, ports: tuple[int, ...], timeout_s: float =
     return problems
 
 
-def _is_loopback(address: str) -> bool:
-    address = address.strip("[]")
+def _reach_of(address: str) -> str | None:
+    """How far a listening address reaches beyond the host's internal networks; None: it
+    does not (loopback, private, link-local)."""
+    address = address.strip("[]").split("%")[0]
     if address in ("", "*", "0.0.0.0", "::"):
-        return False
+        return "every address"
     if address == "localhost":
-        return True
+        return None
     try:
-        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+        parsed = ipaddress.ip_address(address)
     except ValueError:
-        return False
+        return None
+    if parsed.is_loopback or parsed.is_private or parsed.is_link_local:
+        return None
+    return f"the public address {address}"
