@@ -405,3 +405,10 @@ def test_a_role_replaces_not_exposed_and_adds_to_lists() -> None:
     api = env.infra.checks_for(InfraHost(url="ssh://api-1", roles=("api",)))
     assert db.processes == ("node_exporter", "postgres") and db.not_exposed == (3000, 9090)
     assert api.processes == ("node_exporter",) and api.not_exposed is None
+
+
+def test_an_infra_run_does_not_start_the_embedded_deployment(suite_project: SuiteProject) -> None:
+    """Nothing asks the API, so nothing starts it (pytest-base-url's autouse check used to)."""
+    result = suite_project.run("--env", "local", "-m", "infra", "test_infra.py")
+    result.assert_outcomes(skipped=10)
+    assert "embedded reference deployment ran at" not in result.stdout.str()
