@@ -9,6 +9,7 @@ import getpass
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -412,3 +413,54 @@ def test_an_infra_run_does_not_start_the_embedded_deployment(suite_project: Suit
     result = suite_project.run("--env", "local", "-m", "infra", "test_infra.py")
     result.assert_outcomes(skipped=10)
     assert "embedded reference deployment ran at" not in result.stdout.str()
+
+
+def test_a_cancelled_run_leaves_no_host_command_running(tmp_path: Path) -> None:
+    """CI stops a run with SIGTERM while a host command hangs: the command's process group
+    goes with the run (it runs in its own session, which CI's signal does not reach)."""
+    fifo = tmp_path / "hangs.env"
+    os.mkfifo(fifo)
+    (tmp_path / "deploycheck.toml").write_text(
+        '[envs.box]\nbase_url = "http://127.0.0.1:9"\n'
+        '[envs.box.infra]\nhosts = [{ url = "local://" }]\ncommand_timeout_s = 300\n'
+        f'checks = {{ env_files = [{{ path = "{fifo}" }}] }}\n'
+    )
+    shutil.copy(Path(__file__).parent.parent / "suites" / "test_infra.py", tmp_path)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--env", "box", "-k", "settings", "-p", "no:cacheprovider",
+         "test_infra.py"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+    def hanging() -> list[str]:
+        found = subprocess.run(["pgrep", "-f", f"cat -- {fifo}"], capture_output=True, text=True)
+        return found.stdout.split()
+
+    deadline = time.monotonic() + 30
+    while not hanging():
+        assert time.monotonic() < deadline and run.poll() is None, "the command never started"
+        time.sleep(0.05)
+    run.send_signal(signal.SIGTERM)
+    output, _ = run.communicate(timeout=30)
+    assert run.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert not hanging()
+
+
+def test_backends_without_a_local_process_are_bounded_by_a_thread(tmp_path: Path) -> None:
+    """paramiko, salt, winrm and ansible run commands in-process: the run stops waiting at
+    the deadline. (paramiko is not installed here: a local backend stands in for it.)"""
+    import testinfra
+
+    from pytest_deploycheck.infra.hosts import HostUnavailable, _bound_commands
+
+    fifo = tmp_path / "hangs"
+    os.mkfifo(fifo)
+    backend = testinfra.get_host("local://", sudo_user="bounded-test").backend  # a fresh one
+    backend.get_connection_type = lambda: "paramiko"
+    _bound_commands(backend, 0.5, "box")
+    try:
+        with pytest.raises(HostUnavailable, match="did not finish within 0.5 s"):
+            backend.run("cat %s", str(fifo))
+    finally:
+        with open(fifo, "w"):  # releases the abandoned command
+            pass

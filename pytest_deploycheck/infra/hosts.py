@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,9 +210,24 @@ def _log_commands_only() -> None:
         logger.addFilter(_COMMANDS_ONLY)
 
 
+# Backends whose commands do not go through a local process: bounded by a thread instead.
+_IN_PROCESS_BACKENDS = frozenset({"paramiko", "salt", "winrm", "ansible"})
+
+
 def _bound_commands(backend: Any, seconds: float, label: str) -> None:
-    """Give every command the backend runs through a local process (local, ssh, docker,
-    kubectl, podman …) a deadline; testinfra's own ``run_local`` waits forever."""
+    """A deadline on every command the backend runs; testinfra's own waits forever.
+
+    Backends that run a local process (local, ssh, docker, kubectl, podman …) get a
+    ``run_local`` that kills the process group at the deadline, and also when the run is
+    cancelled (SIGTERM, Ctrl-C), so nothing is left running. The others (paramiko, salt,
+    winrm, ansible) run each command in a thread the run stops waiting for.
+    """
+
+    def too_slow() -> HostUnavailable:
+        return HostUnavailable(
+            f"host {label!r}: a command did not finish within {seconds:g} s "
+            "(infra.command_timeout_s): the host or the connection to it hangs"
+        )
 
     def run_local(command: str, *args: str) -> Any:
         command = backend.quote(command, *args)
@@ -222,18 +238,40 @@ def _bound_commands(backend: Any, seconds: float, label: str) -> None:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            start_new_session=True,
+            start_new_session=True,  # its own group: killed as a whole below
         )
         try:
             stdout, stderr = process.communicate(timeout=seconds)
-        except subprocess.TimeoutExpired:
+        except BaseException as exc:  # the deadline, or the run cancelled meanwhile
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
-            raise HostUnavailable(
-                f"host {label!r}: a command did not finish within {seconds:g} s "
-                "(infra.command_timeout_s): the host or the connection to it hangs"
-            ) from None
+            if isinstance(exc, subprocess.TimeoutExpired):
+                raise too_slow() from None
+            raise
         return backend.result(process.returncode, encoded, stdout, stderr)
 
-    backend.run_local = run_local
+    if backend.get_connection_type() not in _IN_PROCESS_BACKENDS:
+        backend.run_local = run_local
+        return
+    run = backend.run
+
+    def run_in_thread(command: str, *args: str, **kwargs: Any) -> Any:
+        outcome: dict[str, Any] = {}
+
+        def call() -> None:
+            try:
+                outcome["result"] = run(command, *args, **kwargs)
+            except BaseException as exc:  # handed to the caller below
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=call, name=f"deploycheck-host-{label}", daemon=True)
+        worker.start()
+        worker.join(seconds)
+        if worker.is_alive():
+            raise too_slow()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
+
+    backend.run = run_in_thread
