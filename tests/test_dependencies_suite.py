@@ -5,6 +5,7 @@ Each check passes when the dependency is right and fails naming the cause when i
 from __future__ import annotations
 
 import getpass
+import os
 import shutil
 import subprocess
 import sys
@@ -402,6 +403,71 @@ def test_a_public_bucket_is_a_finding(suite_project: SuiteProject, s3_url: str) 
         "*bucket 'decks-public' at http://127.0.0.1:* grants READ to everyone (AllUsers) in its ACL*",
         f"*serves objects anonymously: GET {s3_url}/decks-public/decks/1.apkg without credentials answered 200*",
     ])  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def read_only_s3() -> Iterator[tuple[str, str, str]]:
+    """moto's S3 server checking credentials (its IAM): the bucket ``decks`` and a key pair
+    that may read and list, not write. Its first four requests (the setup) go unchecked."""
+    pytest.importorskip("boto3", reason="needs boto3 (the deps extra)")
+    pytest.importorskip("moto.server", reason="needs moto[server] (a test dependency)")
+    import json
+    import socket
+
+    import boto3
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "4"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "moto's server did not start"
+                time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}"
+        setup = {
+            "endpoint_url": url,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "k",
+            "aws_secret_access_key": "s",
+        }
+        iam = boto3.client("iam", **setup)
+        iam.create_user(UserName="reader")
+        iam.put_user_policy(
+            UserName="reader", PolicyName="read-only",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "s3:HeadBucket"], "Resource": "*"}
+            ]}),
+        )  # fmt: skip
+        key = iam.create_access_key(UserName="reader")["AccessKey"]
+        boto3.client("s3", **setup).create_bucket(Bucket="decks")
+        yield url, key["AccessKeyId"], key["SecretAccessKey"]
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_read_only_credentials_fail_the_write_check_only(
+    suite_project: SuiteProject, read_only_s3: tuple[str, str, str]
+) -> None:
+    url, key, secret = read_only_s3
+    result = run_deps(
+        suite_project, s3_body(url, "decks"), "-k", "storage", S3_KEY=key, S3_SECRET=secret
+    )
+    result.assert_outcomes(
+        passed=2, failed=1
+    )  # exists; not public (the ACL: no probe can be written)
+    result.stdout.fnmatch_lines([
+        f"*bucket 'decks' at {url}: the configured credentials may not write objects (AccessDenied)*",
+    ])  # fmt: skip
+    assert secret not in result.stdout.str()
 
 
 def test_a_missing_bucket_fails(suite_project: SuiteProject, s3_url: str) -> None:
