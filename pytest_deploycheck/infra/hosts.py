@@ -79,6 +79,9 @@ class DeployHost:
     options: dict[str, Any] = field(default_factory=dict)
     _host: Any = None
     _control_path: str | None = None
+    # Once the host could not be reached, or a command on it hung, its remaining checks fail
+    # at once with that reason: ten checks must not wait ten times for a host that is gone.
+    _unavailable: HostUnavailable | None = None
 
     @property
     def label(self) -> str:
@@ -87,6 +90,8 @@ class DeployHost:
     @property
     def testinfra(self) -> Any:
         """testinfra's ``Host`` (the object its ``host`` fixture hands out)."""
+        if self._unavailable is not None:
+            raise HostUnavailable(f"{self._unavailable} (not checked again)")
         if self._host is None:
             try:
                 import testinfra
@@ -109,6 +114,10 @@ class DeployHost:
             self._host = host
             self.run("true")  # connect now: an unreachable host is one clear message
         return self._host
+
+    def _gone(self, error: HostUnavailable) -> HostUnavailable:
+        self._unavailable = self._unavailable or error
+        return error
 
     def _shared_ssh_connection(self) -> dict[str, str]:
         """One ssh connection for all of a host's commands (testinfra asks for ControlMaster
@@ -144,11 +153,13 @@ class DeployHost:
         """Run a command on the host; its result (``rc``, ``stdout``, ``stderr``)."""
         try:
             return self.testinfra.run(command, *args)
+        except HostUnavailable as exc:
+            raise self._gone(exc) from None
         except DeployCheckError:
             raise
         except Exception as exc:  # ssh exits 255 (testinfra raises RuntimeError with its result)
-            raise HostUnavailable(
-                f"host {self.label!r}: cannot run commands: {_reason(exc)}"
+            raise self._gone(
+                HostUnavailable(f"host {self.label!r}: cannot run commands: {_reason(exc)}")
             ) from None
 
     def has_command(self, *names: str) -> bool:
@@ -168,6 +179,8 @@ class DeployHost:
         """``call()`` turned into one clear failure if testinfra cannot do it on this host."""
         try:
             return call()
+        except HostUnavailable as exc:
+            raise self._gone(exc) from None
         except DeployCheckError:
             raise
         except Exception as exc:
