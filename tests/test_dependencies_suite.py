@@ -501,6 +501,14 @@ def test_metrics_expected_names_pass_and_a_missing_one_fails(
     ).stdout.fnmatch_lines(
         ["*GET http://127.0.0.1:*/no-metrics-here answered 404, expected 200 with metrics*"]
     )
+    closed = (
+        free_port()
+    )  # an exporter on another host that is down: its check fails, the run goes on
+    gone = f'deps.metrics = {{ url = "http://127.0.0.1:{closed}/metrics" }}\n'
+    result = run_deps(suite_project, gone, "-k", "metrics", base_url=reference.url)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*http://127.0.0.1:{closed}/metrics: could not reach*"])
+    assert "target unreachable" not in result.stdout.str()
 
 
 def test_deps_join_smoke_only_where_the_env_says_so(suite_project: SuiteProject) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pytest_deploycheck.config.schema import MetricsDependency, TargetEnv
-from pytest_deploycheck.deps.clients import need, service_client
+from pytest_deploycheck.deps.clients import dependency_reached, need, service_client
 from pytest_deploycheck.errors import CheckFailed
 from pytest_deploycheck.run.redaction import Redactor
 
@@ -16,9 +16,9 @@ def check_metrics(env: TargetEnv, dep: MetricsDependency, redactor: Redactor) ->
     parser = need("prometheus_client.parser", "a /metrics endpoint", "prometheus-client")
     url = metrics_url(env, dep)
     auth = (dep.username, dep.password) if dep.username and dep.password else None
-    with service_client(env, redactor, url, auth) as client:
-        response = client.get(url)
     shown = redactor.url(url)
+    with dependency_reached(shown), service_client(env, redactor, url, auth) as client:
+        response = client.get(url)
     if response.status_code != 200:
         raise CheckFailed(f"GET {shown} answered {response.status_code}, expected 200 with metrics")
     names: set[str] = set()
