@@ -1,14 +1,12 @@
-"""Optional clients: a missing one is one message naming the extra that installs it."""
+"""What the dependency checks share: their HTTP client, and unreachable meaning failed."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 from collections.abc import Iterator
-from types import ModuleType
 
 from pytest_deploycheck.config.schema import TargetEnv
-from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnreachable
+from pytest_deploycheck.errors import CheckFailed, TargetUnreachable
 from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.redaction import Redactor
 
@@ -21,19 +19,6 @@ def dependency_reached(what: str) -> Iterator[None]:
         yield
     except TargetUnreachable as exc:
         raise CheckFailed(f"{what}: {exc}") from None
-
-
-class ClientMissing(DeployCheckError):
-    """The Python client a dependency check needs is not installed."""
-
-
-def need(module: str, what: str, package: str) -> ModuleType:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ClientMissing(
-            f"checking {what} needs the {package} package: pip install 'pytest-deploycheck[deps]'"
-        ) from None
 
 
 def first_line(exc: BaseException) -> str:

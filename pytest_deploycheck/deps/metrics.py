@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pytest_deploycheck.config.schema import MetricsDependency, TargetEnv
-from pytest_deploycheck.deps.clients import dependency_reached, need, service_client
+from pytest_deploycheck.deps.clients import dependency_reached, service_client
 from pytest_deploycheck.errors import CheckFailed
+from pytest_deploycheck.optional import need
 from pytest_deploycheck.run.redaction import Redactor
 
 
@@ -13,7 +14,7 @@ def metrics_url(env: TargetEnv, dep: MetricsDependency) -> str:
 
 
 def check_metrics(env: TargetEnv, dep: MetricsDependency, redactor: Redactor) -> list[str]:
-    parser = need("prometheus_client.parser", "a /metrics endpoint", "prometheus-client")
+    parser = need("prometheus_client.parser", "a /metrics endpoint", "prometheus-client", "deps")
     url = metrics_url(env, dep)
     auth = (dep.username, dep.password) if dep.username and dep.password else None
     shown = redactor.url(url)

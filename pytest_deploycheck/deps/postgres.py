@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_deploycheck.config.schema import PostgresDependency
-from pytest_deploycheck.deps.clients import first_line, need
+from pytest_deploycheck.deps.clients import first_line
 from pytest_deploycheck.errors import CheckFailed
+from pytest_deploycheck.optional import need
 from pytest_deploycheck.run.redaction import Redactor
 
 
 def connect(dep: PostgresDependency, redactor: Redactor) -> Any:
-    psycopg = need("psycopg", "PostgreSQL", "psycopg")
+    psycopg = need("psycopg", "PostgreSQL", "psycopg", "deps")
     shown = redactor.url(dep.dsn)
     timeout_ms = int(dep.connect_timeout_s * 1000)
     try:
@@ -42,7 +43,7 @@ def check_postgres_answers(dep: PostgresDependency, redactor: Redactor) -> str:
 
 def database_heads(dep: PostgresDependency, redactor: Redactor) -> list[str]:
     """The revisions in the version table (one per branch; none when it is empty)."""
-    psycopg = need("psycopg", "PostgreSQL", "psycopg")
+    psycopg = need("psycopg", "PostgreSQL", "psycopg", "deps")
     from psycopg import sql
 
     shown = redactor.url(dep.dsn)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 from pytest_deploycheck.config.schema import RedisDependency
-from pytest_deploycheck.deps.clients import first_line, need
+from pytest_deploycheck.deps.clients import first_line
 from pytest_deploycheck.errors import CheckFailed
+from pytest_deploycheck.optional import need
 from pytest_deploycheck.run.redaction import Redactor
 
 
 def check_redis(dep: RedisDependency, redactor: Redactor) -> list[str]:
-    redis = need("redis", "Redis", "redis")
+    redis = need("redis", "Redis", "redis", "deps")
     shown = redactor.url(dep.url)
     options = {"socket_timeout": dep.timeout_s, "socket_connect_timeout": dep.timeout_s}
     client = redis.Redis.from_url(dep.url, **options)

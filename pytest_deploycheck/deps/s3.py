@@ -12,8 +12,9 @@ from typing import Any
 from urllib.parse import quote
 
 from pytest_deploycheck.config.schema import S3Dependency, TargetEnv
-from pytest_deploycheck.deps.clients import dependency_reached, first_line, need, service_client
+from pytest_deploycheck.deps.clients import dependency_reached, first_line, service_client
 from pytest_deploycheck.errors import CheckFailed
+from pytest_deploycheck.optional import need
 from pytest_deploycheck.run.redaction import Redactor
 
 _EVERYONE = {
@@ -26,7 +27,7 @@ class Bucket:
     """One bucket through boto3, every call turned into one clear message."""
 
     def __init__(self, dep: S3Dependency, redactor: Redactor) -> None:
-        boto3 = need("boto3", "S3 or MinIO", "boto3")
+        boto3 = need("boto3", "S3 or MinIO", "boto3", "deps")
         from botocore.config import Config
 
         self.dep = dep

@@ -4,11 +4,13 @@ an expected setting's plain value (``DEBUG=true``) under a key that does not loo
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timezone
 
 from pytest_deploycheck.config.schema import EnvFile, SecretFile
 from pytest_deploycheck.infra.hosts import DeployHost
+from pytest_deploycheck.optional import need
 from pytest_deploycheck.run.redaction import Redactor
 
 # In a deployed env file, any of these in a key makes its value a secret (SECRET_KEY,
@@ -55,25 +57,19 @@ def _describe(bits: int) -> str:
 
 
 def read_env_file(host: DeployHost, path: str, redactor: Redactor) -> dict[str, str] | None:
-    """KEY=value lines (``export``, quotes and comments handled); None when it is missing.
-    Values under secret-looking keys are handed to the redactor at once."""
+    """Its KEY=value pairs, read by python-dotenv; None when it is missing. Values under
+    secret-looking keys, and passwords in URLs, are handed to the redactor at once."""
     file = host.module("file", path)
     if not host.use(path, lambda: file.exists):
         return None
     text = host.use(path, lambda: file.content_string)
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        else:
-            value = value.split(" #", 1)[0].strip()
-        values[key.strip()] = value
-        if is_secret_key(key.strip()):
+    dotenv = need("dotenv", "deployed env files", "python-dotenv", "infra")
+    values = {  # python-dotenv: the format as the services themselves read it
+        key: value or ""
+        for key, value in dotenv.dotenv_values(stream=io.StringIO(text), interpolate=False).items()
+    }
+    for key, value in values.items():
+        if is_secret_key(key):
             redactor.add(value)
         redactor.add(*_URL_PASSWORD.findall(value))
     return values
@@ -128,12 +124,7 @@ def check_sshd_root_login(host: DeployHost, path: str) -> list[str]:
 
 
 def check_cert_file(host: DeployHost, path: str, min_days: int) -> list[str]:
-    try:
-        from cryptography import x509
-    except ImportError:
-        return [
-            f"{path}: checking certificate files needs cryptography: pip install 'pytest-deploycheck[infra]'"
-        ]
+    x509 = need("cryptography.x509", "certificate files", "cryptography", "infra")
     file = host.module("file", path)
     if not host.use(path, lambda: file.exists):
         return [f"{path} does not exist"]

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from pytest_deploycheck.config.schema import InfraChecks, InfraHost, TargetEnv
 from pytest_deploycheck.errors import CheckFailed, ConfigError, DeployCheckError
+from pytest_deploycheck.optional import need
 
 # testinfra's command-line options, passed on to every host it connects (its own plugin's).
 TESTINFRA_OPTIONS = (
@@ -93,13 +94,7 @@ class DeployHost:
         if self._unavailable is not None:
             raise HostUnavailable(f"{self._unavailable} (not checked again)")
         if self._host is None:
-            try:
-                import testinfra
-            except ImportError:
-                raise DeployCheckError(
-                    "infrastructure checks need pytest-testinfra: "
-                    "pip install 'pytest-deploycheck[infra]'"
-                ) from None
+            testinfra = need("testinfra", "hosts", "pytest-testinfra", "infra")
             options = {k: v for k, v in self.options.items() if v not in (None, False)}
             options.pop("connection", None)  # the url names its backend
             options.update(self._shared_ssh_connection())
