@@ -472,3 +472,14 @@ def test_backends_without_a_local_process_are_bounded_by_a_thread(tmp_path: Path
     finally:
         with open(fifo, "w"):  # releases the abandoned command
             pass
+
+
+def test_a_disk_path_that_does_not_exist_is_one_message(suite_project: SuiteProject) -> None:
+    suite_project.config(
+        '[envs.box]\nbase_url = "http://127.0.0.1:9"\n'
+        'infra = { hosts = [{ url = "local://" }], disk_paths = ["/no/such/mount"] }\n'
+    )
+    result = suite_project.run("--env", "box", "test_infra.py", "-k", "disk")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*/no/such/mount: cannot read its disk usage (df: *No such file*"])
+    assert_no_plugin_traceback(result)

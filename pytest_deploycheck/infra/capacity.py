@@ -12,14 +12,13 @@ def check_disk(host: DeployHost, paths: tuple[str, ...], max_used_percent: float
     problems = []
     for path in paths:
         result = host.run("df -P -k %s", path)
-        lines = result.stdout.strip().splitlines()
-        if result.rc != 0 or len(lines) < 2:
-            problems.append(
-                f"{path}: cannot read its disk usage ({result.stderr.strip() or 'df failed'})"
-            )
+        fields = (result.stdout.strip().splitlines() or [""])[-1].split()
+        try:  # POSIX df -P: filesystem, blocks, used, available, capacity, mounted on
+            used_kb, available_kb = int(fields[2]), int(fields[3])
+        except (IndexError, ValueError):
+            reason = result.stderr.strip() or f"df -P printed {result.stdout.strip()[:200]!r}"
+            problems.append(f"{path}: cannot read its disk usage ({reason})")
             continue
-        fields = lines[-1].split()
-        used_kb, available_kb = int(fields[2]), int(fields[3])
         used = 100.0 * used_kb / max(1, used_kb + available_kb)
         if used > max_used_percent:
             problems.append(
@@ -34,8 +33,9 @@ def check_memory(host: DeployHost, max_used_percent: float) -> list[str]:
     values = {}
     for line in result.stdout.splitlines():
         key, _, rest = line.partition(":")
-        if rest.split():
-            values[key] = int(rest.split()[0]) * 1024
+        amount = rest.split()[:1]
+        if amount and amount[0].isdigit():
+            values[key] = int(amount[0]) * 1024  # kB
     total, available = values.get("MemTotal"), values.get("MemAvailable")
     if result.rc != 0 or not total or available is None:
         return [
