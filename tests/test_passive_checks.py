@@ -278,3 +278,119 @@ def test_an_analyser_switched_off_says_so() -> None:
     assert results["leaks"].skipped == "the leaks check is off for env 't' (passive.leaks)"
     assert results["contract"].skipped == "no OpenAPI document"
     assert results["headers"].outcome == "failed"
+
+
+def _answer(url: str, status: int = 200, text: str = "") -> object:
+    from datetime import datetime, timezone
+
+    from pytest_deploycheck.run.client import Exchange
+
+    return Exchange(
+        method="GET",
+        url=url,
+        started_at=datetime.now(timezone.utc),
+        elapsed_ms=1.0,
+        request_headers={},
+        request_body="",
+        status=status,
+        response_headers={"content-type": "text/plain"},
+        response_text=text,
+    )
+
+
+def _review(base_url: str, *exchanges: object, analysers: object = None) -> dict[str, object]:
+    from pytest_deploycheck.config import TargetEnv
+    from pytest_deploycheck.evidence import ANALYSERS, RunEvidence
+    from pytest_deploycheck.evidence.review import review
+
+    env = TargetEnv.model_validate({"name": "t", "base_url": base_url})
+    chosen = analysers or [a() for a in ANALYSERS]
+    return {r.name: r for r in review(chosen, list(exchanges), RunEvidence(env))}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["https://API.example.com:443", "https://api.example.com/", "https://Api.Example.com:443/"],
+)
+def test_the_target_is_matched_by_its_normalised_origin(base_url: str) -> None:
+    """httpx sends ``https://api.example.com/…`` whatever way the base URL was written: the
+    answers are still the target's, and examined."""
+    results = _review(
+        base_url,
+        _answer(
+            "https://api.example.com/api/v1/jobs/1",
+            500,
+            'Traceback (most recent call last):\n  File "/srv/app/main.py"',
+        ),
+    )
+    assert results["headers"].outcome == "failed" and results["headers"].examined == 1
+    assert results["leaks"].outcome == "failed" and results["leaks"].examined == 1
+
+
+def test_no_answer_from_the_target_is_a_skip_that_says_why_never_a_pass() -> None:
+    results = _review(
+        "https://api.example.com",
+        _answer("https://storage.example.com/decks/1"),
+        _answer("http://api.example.com/health"),  # plain http: another origin
+    )
+    for name in ("headers", "leaks"):
+        assert results[name].outcome == "skipped"
+        assert results[name].skipped == (
+            "nothing to examine: none of the run's 2 answers came from the target "
+            "https://api.example.com"
+        )
+
+
+def test_leaks_with_no_body_to_read_is_a_skip() -> None:
+    results = _review("https://api.example.com", _answer("https://api.example.com/x", 204))
+    assert results["headers"].examined == 1
+    assert results["leaks"].outcome == "skipped"
+    assert "none of the target's 1 answers had a body to read" in str(results["leaks"].skipped)
+
+
+def test_a_bug_in_an_analyser_fails_its_check_naming_the_bug_and_the_version() -> None:
+    from pytest_deploycheck._version import __version__
+    from pytest_deploycheck.evidence.headers import HeadersAnalyser
+
+    class Broken(HeadersAnalyser):
+        def examine(self, exchange: object, evidence: object) -> object:  # type: ignore[override]
+            raise ValueError("'redacted' does not appear to be an IPv4 or IPv6 address")
+
+    results = _review(
+        "https://api.example.com", _answer("https://api.example.com/x"), analysers=[Broken()]
+    )
+    result = results["headers"]
+    assert result.outcome == "failed"  # type: ignore[attr-defined]
+    assert result.failures[0].startswith(  # type: ignore[attr-defined]
+        f"internal error in pytest-deploycheck {__version__}: the headers check raised "
+        "ValueError: 'redacted' does not appear to be an IPv4 or IPv6 address"
+    )
+
+
+def test_a_document_that_declares_an_oauth2_token_url_keeps_every_passive_check(
+    suite_project: SuiteProject,
+) -> None:
+    """The real service's document declares ``tokenUrl: /api/v1/auth/login``: a path, not a
+    secret. All three passive checks run and examine answers; a fault is still found."""
+    from tests.conftest import running_reference
+
+    with running_reference(openapi_auth="oauth2-password") as shaped:
+        document = httpx.get(shaped.url + "/openapi.json", timeout=10).json()
+        schemes = document["components"]["securitySchemes"].values()
+        assert any(s.get("flows", {}).get("password", {}).get("tokenUrl") for s in schemes)
+        # with fuzzing, as a smoke run is: the document is read early, and with it the tokenUrl
+        healthy = run(suite_project, shaped, "test_schema_fuzz.py", "-rA")
+        Faults(shaped).set("status-500-bare")
+        broken = run(suite_project, shaped, "test_schema_fuzz.py", "-rfEs")
+    assert healthy.ret == 0, healthy.stdout.str()[-3000:]
+    healthy.stdout.fnmatch_lines(
+        [
+            "*answers match the OpenAPI document: * answers examined, nothing wrong*",
+            "*security headers on every answer: * answers examined, nothing wrong*",
+            "*no answer leaks internals: * answers examined, nothing wrong*",
+        ]
+    )
+    assert "could not run" not in healthy.stdout.str()
+    assert not re.search(r"\d\[redacted\]|/\[redacted\]", healthy.stdout.str())  # no URL mangled
+    assert broken.ret == 1
+    broken.stdout.fnmatch_lines(["FAILED passive::headers*"])

@@ -26,6 +26,7 @@ _MAX_SCHEMA_ERRORS = 3
 class ContractAnalyser:
     name = "contract"
     title = "answers match the OpenAPI document"
+    scope = "was to an operation the OpenAPI document declares"
 
     def prepare(self, evidence: RunEvidence) -> str | None:
         off = switched_off(evidence, "contract")
@@ -35,19 +36,28 @@ class ContractAnalyser:
             return evidence.document_problem or "no OpenAPI document"
         return None
 
+    def applies(self, exchange: Exchange, evidence: RunEvidence) -> bool:
+        """Answers to the API's operations (not a probe, a console, a storage link)."""
+        return self._operation(exchange, evidence) is not None
+
+    def _operation(self, exchange: Exchange, evidence: RunEvidence) -> Operation | None:
+        document = evidence.document
+        assert isinstance(document, OpenApiDocument)
+        path = evidence.path_of(exchange)
+        if path == evidence.env.contract.openapi_path:
+            return None
+        # Paths from the base URL, or the URL's whole path (a document whose servers name
+        # the base URL's own path prefix).
+        return document.find(exchange.method, path) or document.find(
+            exchange.method, urlsplit(exchange.url).path
+        )
+
     def examine(self, exchange: Exchange, evidence: RunEvidence) -> Iterator[Finding]:
         document = evidence.document
         assert isinstance(document, OpenApiDocument) and exchange.status is not None
-        path = evidence.path_of(exchange)
-        if path == evidence.env.contract.openapi_path:
-            return
-        # Paths from the base URL, or the URL's whole path (a document whose servers name
-        # the base URL's own path prefix).
-        operation = document.find(exchange.method, path) or document.find(
-            exchange.method, urlsplit(exchange.url).path
-        )
+        operation = self._operation(exchange, evidence)
         if operation is None:
-            return  # not an operation of the API (a probe, a console, a storage link)
+            return
         status = exchange.status
         key = operation.declared(status)
         if key is None:

@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.evidence.replay import curl_command
-from pytest_deploycheck.run.client import Exchange, endpoint_of
+from pytest_deploycheck.run.client import Exchange, endpoint_of, path_under
 
 Level = Literal["fail", "recommend"]
 WHERE = "{where}"  # in a finding's message: replaced by the answers it was seen on
@@ -33,12 +33,15 @@ class RunEvidence:
     document_problem: str | None = None  # why there is none
 
     def is_target(self, exchange: Exchange) -> bool:
-        return exchange.status is not None and exchange.url.startswith(self.env.base_url)
+        """An answer from the target: its origin and base path (normalised, as httpx sends)."""
+        return (
+            exchange.status is not None and path_under(exchange.url, self.env.base_url) is not None
+        )
 
     def path_of(self, exchange: Exchange) -> str:
         """The exchange's path from the base URL, without its query."""
-        rest = exchange.url[len(self.env.base_url) :] if self.is_target(exchange) else exchange.url
-        return rest.split("?", 1)[0].split("#", 1)[0] or "/"
+        path = path_under(exchange.url, self.env.base_url)
+        return path if path is not None else exchange.url.split("?", 1)[0].split("#", 1)[0] or "/"
 
 
 def switched_off(evidence: RunEvidence, name: str) -> str | None:
@@ -51,6 +54,9 @@ def switched_off(evidence: RunEvidence, name: str) -> str | None:
 class Analyser(Protocol):
     name: str  # the report entry is passive::<name>
     title: str  # what it checks, in a few words
+    # Which answers it examines, for "nothing to examine: none of the answers …"; an
+    # analyser with an ``applies(exchange, evidence)`` method examines only those.
+    scope: str
 
     def prepare(self, evidence: RunEvidence) -> str | None:
         """Why this analyser cannot run in this env (it is then reported skipped), or None."""
@@ -93,6 +99,11 @@ class AnalyserResult:
     failures: list[str] = field(default_factory=list)
     recommendations: list[str] = field(default_factory=list)
 
+    @classmethod
+    def internal_error(cls, name: str, title: str, exc: BaseException) -> AnalyserResult:
+        """A bug of the plugin's: a failed check that names it, never a vanished one."""
+        return cls(name, title, failures=[internal_error(f"the {name} check", exc)])
+
     @property
     def outcome(self) -> str:
         if self.skipped is not None:
@@ -103,13 +114,32 @@ class AnalyserResult:
         if self.skipped is not None:
             return self.skipped
         if not self.failures:
-            return f"{self.title}: {self.examined} answers examined, nothing wrong"
+            answers = f"{self.examined} answer{'s' if self.examined != 1 else ''}"
+            return f"{self.title}: {answers} examined, nothing wrong"
         count = len(self.failures)
         head = (
             f"{self.title}: {count} problem{'s' if count != 1 else ''} in the "
             f"{self.examined} answers the run received"
         )
         return head + "\n" + "\n".join(f"  - {failure}" for failure in self.failures)
+
+
+def internal_error(what: str, exc: BaseException) -> str:
+    """The line that names a bug of ours: what failed, the exception, the plugin's version."""
+    from pytest_deploycheck._version import __version__
+
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        if "pytest_deploycheck" in tb.tb_frame.f_code.co_filename:
+            module = tb.tb_frame.f_globals.get("__name__", "?")
+            where = f" at {module}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return (
+        f"internal error in pytest-deploycheck {__version__}: {what} raised "
+        f"{type(exc).__name__}: {exc}{where}; this is a bug of the plugin, not of the target: "
+        "please report it"
+    )
 
 
 def fold(

@@ -19,6 +19,7 @@ from pytest_deploycheck.run.client import Exchange
 class HeadersAnalyser:
     name = "headers"
     title = "security headers on every answer"
+    scope = "could be judged"
 
     def prepare(self, evidence: RunEvidence) -> str | None:
         return switched_off(evidence, "headers")

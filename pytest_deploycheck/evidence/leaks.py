@@ -18,14 +18,19 @@ from pytest_deploycheck.run.client import Exchange
 class LeaksAnalyser:
     name = "leaks"
     title = "no answer leaks internals"
+    scope = "had a body to read (the OpenAPI document itself is not judged)"
 
     def prepare(self, evidence: RunEvidence) -> str | None:
         return switched_off(evidence, "leaks")
 
+    def applies(self, exchange: Exchange, evidence: RunEvidence) -> bool:
+        # the API's own documentation may quote anything
+        return bool(exchange.response_text) and (
+            evidence.path_of(exchange) != evidence.env.contract.openapi_path
+        )
+
     def examine(self, exchange: Exchange, evidence: RunEvidence) -> Iterator[Finding]:
         text = exchange.response_text
-        if not text or evidence.path_of(exchange) == evidence.env.contract.openapi_path:
-            return  # the API's own documentation may quote anything
         status = exchange.status or 0
         for found in leaks(text, error_answer=status >= 400):
             what, _, excerpt = found.partition(": ")

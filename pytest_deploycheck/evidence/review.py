@@ -48,21 +48,47 @@ def read_exchanges(state_dir: Path) -> list[Exchange]:
 def review(
     analysers: Iterable[Analyser], exchanges: list[Exchange], evidence: RunEvidence
 ) -> list[AnalyserResult]:
-    """One result per analyser over the answers from the target."""
+    """One result per analyser over the answers from the target: a bug in one analyser fails
+    that analyser, naming the bug; one that had nothing to examine is skipped, saying why."""
     answers = [e for e in exchanges if evidence.is_target(e)]
-    results = []
-    for analyser in analysers:
+    return [_one(analyser, exchanges, answers, evidence) for analyser in analysers]
+
+
+def _one(
+    analyser: Analyser, exchanges: list[Exchange], answers: list[Exchange], evidence: RunEvidence
+) -> AnalyserResult:
+    name, title = analyser.name, analyser.title
+    try:
         why_not = analyser.prepare(evidence)
         if why_not is not None:
-            results.append(AnalyserResult(analyser.name, analyser.title, skipped=why_not))
-            continue
+            return AnalyserResult(name, title, skipped=why_not)
         findings: list[tuple[Exchange, Finding]] = []
+        examined = 0
         for exchange in answers:
+            applies = getattr(analyser, "applies", None)
+            if applies is not None and not applies(exchange, evidence):
+                continue
+            examined += 1
             findings.extend((exchange, f) for f in analyser.examine(exchange, evidence))
-        results.append(
-            fold(analyser.name, analyser.title, findings, len(answers), evidence.env.base_url)
+    except Exception as exc:  # noqa: BLE001  (a bug of ours is a failed check, never a gap)
+        return AnalyserResult.internal_error(name, title, exc)
+    if examined == 0:
+        return AnalyserResult(
+            name, title, skipped=_nothing_to_examine(analyser, exchanges, answers, evidence)
         )
-    return results
+    return fold(name, title, findings, examined, evidence.env.base_url)
+
+
+def _nothing_to_examine(
+    analyser: Analyser, exchanges: list[Exchange], answers: list[Exchange], evidence: RunEvidence
+) -> str:
+    received = sum(1 for e in exchanges if e.status is not None)
+    if not answers:
+        return (
+            f"nothing to examine: none of the run's {received} answers came from the target "
+            f"{evidence.env.base_url}"
+        )
+    return f"nothing to examine: none of the target's {len(answers)} answers {analyser.scope}"
 
 
 def load_document(evidence: RunEvidence, client: Any) -> None:

@@ -656,15 +656,7 @@ def _review_every_answer(
         return
     from pytest_deploycheck.plugin.passive import review_the_run
 
-    try:
-        review_the_run(session, context)
-    except DeployCheckError as exc:
-        context.notes.append(f"the passive checks could not run: {exc}")
-    except Exception as exc:  # noqa: BLE001  (a bug of ours must not hide the verdict)
-        context.notes.append(
-            f"the passive checks could not run ({type(exc).__name__}: {exc}); "
-            "please report this to pytest-deploycheck"
-        )
+    review_the_run(session, context)  # a bug of ours there fails its checks, naming it
 
 
 def _publish(config: pytest.Config, verdict: Verdict, context: DeployContext) -> None:

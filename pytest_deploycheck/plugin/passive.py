@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
-from pytest_deploycheck.evidence import ANALYSERS, AnalyserResult, RunEvidence
+from pytest_deploycheck.errors import DeployCheckError
+from pytest_deploycheck.evidence import ANALYSERS, Analyser, AnalyserResult, RunEvidence
 from pytest_deploycheck.evidence.review import load_document, read_exchanges, review
 from pytest_deploycheck.plugin.fixtures import RECOMMENDATION
 from pytest_deploycheck.plugin.reporting import CAUSE
+from pytest_deploycheck.run.client import Exchange
 from pytest_deploycheck.run.context import DeployContext
 
 SUITE = "passive"  # the report entries' "file": passive::contract
@@ -26,19 +28,34 @@ def review_the_run(session: pytest.Session, context: DeployContext) -> list[Anal
     """Examine every answer of the run and report one check per analyser."""
     if context.state_dir is None or context.env is None or not context.state_dir.is_dir():
         return []
-    exchanges = read_exchanges(context.state_dir)
-    if not any(e.status is not None for e in exchanges):
-        return []  # nothing was answered: nothing to judge (unreachable, nothing selected)
     started = time.perf_counter()
-    target = context.reach()
-    evidence = RunEvidence(env=target)
-    with context.client() as client:
-        load_document(evidence, client)
-    results = review([cls() for cls in ANALYSERS], exchanges, evidence)
+    analysers = [cls() for cls in ANALYSERS]
+    exchanges = read_exchanges(context.state_dir)
+    if not exchanges:
+        return []  # no check asked the API (an infra run, the project's own tests): not judged
+    try:
+        results = _review(context, analysers, exchanges)
+    except DeployCheckError as exc:
+        results = [AnalyserResult(a.name, a.title, failures=[str(exc)]) for a in analysers]
+    except Exception as exc:  # noqa: BLE001  (a bug of ours fails the checks, naming it)
+        results = [AnalyserResult.internal_error(a.name, a.title, exc) for a in analysers]
     duration = (time.perf_counter() - started) / max(len(results), 1)
     for result in results:
         _report(session, result, duration, context)
     return results
+
+
+def _review(
+    context: DeployContext, analysers: list[Analyser], exchanges: list[Exchange]
+) -> list[AnalyserResult]:
+    if not any(e.status is not None for e in exchanges):
+        why = f"nothing to examine: none of the run's {len(exchanges)} requests was answered"
+        return [AnalyserResult(a.name, a.title, skipped=why) for a in analysers]
+    target = context.reach()
+    evidence = RunEvidence(env=target)
+    with context.client() as client:
+        load_document(evidence, client)
+    return review(analysers, exchanges, evidence)
 
 
 def _report(

@@ -99,8 +99,28 @@ def create_app(settings: Settings, faults: FaultState, data_dir: Path) -> tuple[
             generate_latest(metrics.registry), media_type="text/plain; version=0.0.4"
         )
 
+    if settings.openapi_auth == "oauth2-password":
+        _declare_oauth2_password_flow(app)
     _add_error_handlers(app, faults)
     return Edge(app, settings, faults, metrics, API_PREFIX), services
+
+
+def _declare_oauth2_password_flow(app: FastAPI) -> None:
+    """The document declares the bearer scheme as an OAuth2 password flow, as the real
+    service's ``OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login")`` does."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        schemes = document.get("components", {}).get("securitySchemes", {})
+        for name in schemes:
+            schemes[name] = {
+                "type": "oauth2",
+                "flows": {"password": {"tokenUrl": f"{API_PREFIX}/auth/login", "scopes": {}}},
+            }
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_error_handlers(app: FastAPI, faults: FaultState) -> None:

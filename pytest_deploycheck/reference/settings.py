@@ -39,5 +39,8 @@ class Settings(BaseModel):
     register_style: Literal["username", "full_name"] = "username"
     download_style: Literal["url", "file"] = "url"
     download_by: Literal["deck", "job"] = "deck"
+    # How the OpenAPI document declares sign-in: "oauth2-password" as the real service does
+    # (FastAPI's OAuth2PasswordBearer: a password flow whose tokenUrl is the login path).
+    openapi_auth: Literal["bearer", "oauth2-password"] = "bearer"
     # Enables PUT /_deploycheck/faults with this token in X-Fault-Token (tests only).
     control_token: str | None = Field(None, repr=False)

@@ -110,10 +110,26 @@ class Exchange:
 _ID_IN_PATH = re.compile(r"/(?=[^/?#]*\d)[^/?#]{6,}")
 
 
+def path_under(url: str, base_url: str) -> str | None:
+    """``url``'s path below ``base_url`` (``/api/v1/jobs``), or None when it is not the
+    target's: compared by normalised origin (scheme, lowercase host, default port dropped),
+    as httpx writes the URLs it sends, whatever way the base URL was written."""
+    try:
+        there, base = httpx.URL(url), httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return None
+    if (there.scheme, there.host, there.port) != (base.scheme, base.host, base.port):
+        return None
+    prefix = base.raw_path.split(b"?", 1)[0].decode("ascii", "replace").rstrip("/")
+    path = there.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
+    if prefix and path != prefix and not path.startswith(prefix + "/"):
+        return None
+    return path[len(prefix) :] or "/"
+
+
 def endpoint_of(method: str, url: str, base_url: str) -> str:
     """``GET https://x/api/v1/jobs/3f2a…`` -> ``GET /api/v1/jobs/[id]``."""
-    path = url[len(base_url) :] if base_url and url.startswith(base_url) else url
-    path = path.split("?", 1)[0]
+    path = (path_under(url, base_url) if base_url else None) or url.split("?", 1)[0]
     return f"{method} {_ID_IN_PATH.sub('/[id]', path)}"
 
 

@@ -31,13 +31,21 @@ _SENSITIVE_KEY = re.compile(
     r"(token|password|passwd|secret|authorization|api[_-]?key|cookie|signature|credential)",
     re.IGNORECASE,
 )
-# Keys that name a credential's kind or lifetime, not the credential ("token_type": "bearer").
-_NOT_A_SECRET_KEY = re.compile(r"(type|expires?(_in|_at)?|kind)$", re.IGNORECASE)
+# Keys that name a credential's kind or lifetime, not the credential ("token_type": "bearer"),
+# or where to get one: an OpenAPI document's OAuth2 flow declares its "tokenUrl", a path.
+_NOT_A_SECRET_KEY = re.compile(
+    r"(type|expires?(_in|_at)?|kind|url|uri|endpoint|path|location)$", re.IGNORECASE
+)
 
 
 def _is_secret_key(key: object) -> bool:
     name = str(key)
     return bool(_SENSITIVE_KEY.search(name)) and not _NOT_A_SECRET_KEY.search(name)
+
+
+def _is_secret_value(value: str) -> bool:
+    """A credential is an opaque string: a path or a link under a secret-looking key is not."""
+    return not value.startswith(("/", "http://", "https://"))
 
 
 # Query parameters of signed links (S3 presigned URLs, our own signed links).
@@ -70,7 +78,8 @@ class Redactor:
         if isinstance(data, dict):
             for key, value in data.items():
                 if isinstance(value, str) and _is_secret_key(key):
-                    self.add(value)
+                    if _is_secret_value(value):
+                        self.add(value)
                 else:
                     self.learn_from_json(value)
         elif isinstance(data, list):
@@ -100,16 +109,30 @@ class Redactor:
         return shown
 
     def url(self, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.query:
-            query = [
+        """``url`` with its password, signed parameters and known secrets masked; still a URL
+        (each part is masked on its own: a secret never swallows the host or its slashes)."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return self.text(url)
+        netloc = parts.netloc
+        userinfo, at, host = netloc.rpartition("@")
+        if at:
+            user, colon, _password = userinfo.partition(":")
+            netloc = f"{self.text(user)}{colon}{MASK if colon else ''}@{host}"
+        query = parts.query
+        if query:
+            pairs = [
                 (k, MASK if _SENSITIVE_QUERY.search(k) else v)
-                for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                for k, v in parse_qsl(query, keep_blank_values=True)
             ]
-            parts = parts._replace(query=urlencode(query, safe="[]"))
-        if parts.password:
-            parts = parts._replace(netloc=parts.netloc.replace(parts.password, MASK))
-        return self.text(urlunsplit(parts))
+            query = self.text(urlencode(pairs, safe="[]"))
+        fragment = self.text(parts.fragment)
+        return urlunsplit(
+            parts._replace(
+                netloc=netloc, path=self.text(parts.path), query=query, fragment=fragment
+            )
+        )
 
     def json_value(self, data: Any) -> Any:
         if isinstance(data, dict):
