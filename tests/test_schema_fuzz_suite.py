@@ -170,8 +170,11 @@ def test_the_time_budget_bounds_the_run(
         f'[envs.ref]\nbase_url = "{reference.url}"\nfuzz.smoke_time_budget_s = 0.05\n'
     )
     result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "-rA")
-    assert result.ret == 0
-    result.stdout.fnmatch_lines(["schema fuzzing (smoke, seed *): *, time budget reached"])
+    # Too short to send anything: said, and never a pass.
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*nothing to fuzz: schema fuzzing (smoke, seed *): 0 requests *, time budget reached*"]
+    )
 
 
 def test_stateful_run_is_opt_in_and_says_when_there_are_no_links(
@@ -288,7 +291,10 @@ def test_production_receives_only_reads_and_its_sign_in(
     result = suite_project.run("--env", "prod", SUITE, "-m", "fuzz", "-rA")
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(
-        ["*left out: only GET, HEAD and OPTIONS operations: destructive checks are not allowed*"]
+        [
+            "*left out: 10 operations that may change data (POST /api/v1/auth/register, *): destructive "
+            "checks are not allowed here, so only GET, HEAD and OPTIONS are fuzzed"
+        ]
     )
     sent = {
         key: count - before.get(key, 0)
@@ -298,3 +304,101 @@ def test_production_receives_only_reads_and_its_sign_in(
     writes = {key for key in sent if key[0] not in ("GET", "HEAD", "OPTIONS")}
     assert writes == {("POST", "/api/v1/auth/login")}, sent
     assert sum(n for (method, _), n in sent.items() if method == "GET") > 20
+
+
+def test_a_service_whose_sign_in_fails_still_fuzzes_its_public_operations(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    """The second real service's register answered 500: the public operations are fuzzed
+    all the same, the protected ones are named as left out, and the check fails with the
+    sign-in's own answer (one cause with the checks that broke on it)."""
+    faults.set("register-500")
+    result = run(suite_project, reference, "-m", "smoke", "--fuzz-seed", "1", "-rA")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "POST http://127.0.0.1:*/api/v1/auth/register -> 500 Internal Server Error, expected "
+            "200 or 201 (registering the throwaway smoke user *",
+            "(so the protected operations were not fuzzed; schema fuzzing (smoke, seed 1): "
+            "* requests to 4 operations in *, nothing wrong with those)",
+            "left out: 12 protected operations (GET /api/v1/auth/me, *): the smoke user could not "
+            "sign in (POST http://127.0.0.1:*/api/v1/auth/register -> 500*",
+        ]
+    )
+
+
+def test_the_probes_that_need_no_token_run_when_sign_in_fails(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    faults.set("register-500")
+    result = suite_project.run_against(
+        reference,
+        "test_auth_flow.py::test_wrong_password_is_refused",
+        "test_security.py::test_error_answers_leak_nothing",
+        "-rA",
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "4 error answers judged (404, 405, 401, malformed JSON); the 422 probe needs a token, "
+            "and the smoke user could not sign in",
+        ]
+    )
+    faults.set("register-500", "traceback-in-errors")
+    result = suite_project.run_against(
+        reference, "test_security.py::test_error_answers_leak_nothing", "-rfE"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*error answers give away internals: 404 answer *"])
+
+
+def test_nothing_to_fuzz_is_a_skip_and_a_minimum_makes_it_a_failure(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    base = (
+        f'[envs.ref]\nbase_url = "{reference.url}"\nfuzz.include = {{ paths = ["^/nowhere$"] }}\n'
+    )
+    suite_project.config(base)
+    result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*nothing to fuzz: schema fuzzing (smoke, seed *): 0 requests to 0 operations in *"]
+    )
+    suite_project.config(base + "fuzz.min_operations = 1\n")
+    result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "-rfE")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*schema fuzzing fuzzed 0 operations, fewer than fuzz.min_operations = 1 *"]
+    )
+
+
+def test_operations_schemathesis_cannot_read_are_named_never_dropped(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    """A document whose every operation is unreadable: a skip that says why, not "0 requests
+    to 0 operations" and a pass."""
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "broken", "version": "1"},
+        "paths": {
+            "/api/v1/health": {
+                "get": {
+                    "parameters": [{"$ref": "#/components/parameters/Nope"}],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    path = suite_project.pytester.path / "broken.json"
+    path.write_text(json.dumps(document))
+    suite_project.config(
+        f'[envs.ref]\nbase_url = "{reference.url}"\ncontract.openapi_file = "{path}"\n'
+    )
+    result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing to fuzz: *; 1 operation schemathesis cannot read (Unresolvable "
+            "reference in the schema; *#/components/parameters/Nope)*"
+        ]
+    )

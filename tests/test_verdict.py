@@ -125,3 +125,52 @@ def test_a_version_that_never_appears_is_one_failure_naming_the_last_seen(
             "the last version /info reported: *"
         ]
     )
+
+
+def test_three_faults_are_three_causes_with_every_check_they_broke(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    """An upload that answers 500, a missing header and the old version: the fuzz finding and
+    the contract check join the upload's cause, the passive header check the policy's."""
+    faults.set("upload-500", "no-referrer-policy", "wrong-version")
+    path = suite_project.pytester.path
+    result = suite_project.run_against(
+        reference,
+        *ALL,
+        "test_schema_fuzz.py",
+        "-m",
+        "smoke",
+        "--passive-checks=on",
+        "--fuzz-seed=1",
+        f"--deploycheck-json={path / 'verdict.json'}",
+    )
+    assert result.ret == 1
+    causes = json.loads((path / "verdict.json").read_text())["causes"]
+    assert [c["summary"].split(" (")[0][:40] for c in causes] == [
+        f"POST {reference.url}/api/v1/upload/ -> 500"[:40],
+        "security header policy: referrer-policy",
+        "deployed version is '0.0.9' but '0.1.0' was expected"[:40],
+    ], [c["summary"] for c in causes]
+    upload, headers, version = (set(c["checks"]) for c in causes)
+    assert {"passive::contract", "test_schema_fuzz.py::test_schema_fuzzing_smoke_subset"} <= upload
+    assert "test_journey.py::test_upload_creates_a_pending_job" in upload
+    assert (
+        "passive::headers" in headers
+        and "test_security.py::test_security_headers[health]" in headers
+    )
+    assert version == {"test_health.py::test_deployed_version"}
+    result.stdout.fnmatch_lines(["RED: * checks failed from 3 causes *"])
+
+
+def test_a_long_cause_keeps_its_key_words() -> None:
+    from pytest_deploycheck.plugin.verdict import summary_of
+
+    message = (
+        "POST https://api.example.com/api/v1/auth/register -> 500 Internal Server Error, "
+        "expected 200 or 201; body: " + "x" * 400 + ' column "settings" of relation "users" '
+        "does not exist"
+    )
+    shown = summary_of(message)
+    assert len(shown) <= 300
+    assert shown.startswith("POST https://api.example.com/api/v1/auth/register -> 500")
+    assert shown.endswith('column "settings" of relation "users" does not exist')

@@ -279,6 +279,9 @@ class FuzzSettings(_Model):
     # The deeper stateful run over the document's OpenAPI links (-m fuzz only).
     stateful: bool = False
     stateful_steps: int = Field(20, ge=1, le=1000)
+    # Fewer operations fuzzed than this fails the check (0: a run that fuzzed none is a skip
+    # that says why, never a pass).
+    min_operations: int = Field(0, ge=0)
 
     @field_validator("rate_limit")
     @classmethod

@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from pytest_deploycheck.evidence.finding import WHERE, Finding, RunEvidence, switched_off
+from pytest_deploycheck.evidence.finding import (
+    WHERE,
+    Finding,
+    RunEvidence,
+    exchange_cause,
+    switched_off,
+)
 from pytest_deploycheck.evidence.openapi import OpenApiDocument, Operation
 from pytest_deploycheck.run.client import Exchange
 from pytest_deploycheck.run.redaction import MASK
@@ -61,7 +68,9 @@ class ContractAnalyser:
         status = exchange.status
         key = operation.declared(status)
         if key is None:
-            yield from self._undeclared(operation, status, evidence)
+            for finding in self._undeclared(operation, status, evidence):
+                cause = f"{operation.label} answered {status}, which its document does not declare"
+                yield replace(finding, cause=exchange_cause(exchange, cause))
             return
         yield from self._content(operation, key, exchange, document)
 

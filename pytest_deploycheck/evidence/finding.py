@@ -22,6 +22,9 @@ class Finding:
     key: str
     level: Level
     message: str  # may contain WHERE
+    # What the verdict groups it by, when other checks may fail from the same thing: the
+    # failing answer (``exchange_cause``) or a policy item.
+    cause: str | None = None
 
 
 @dataclass
@@ -98,6 +101,7 @@ class AnalyserResult:
     skipped: str | None = None
     failures: list[str] = field(default_factory=list)
     recommendations: list[str] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)  # of the failures, in order, each once
 
     @classmethod
     def internal_error(cls, name: str, title: str, exc: BaseException) -> AnalyserResult:
@@ -153,4 +157,13 @@ def fold(
     for item in items.values():
         target = result.failures if item.finding.level == "fail" else result.recommendations
         target.append(item.render(base))
+        cause = item.finding.cause
+        if item.finding.level == "fail" and cause and cause not in result.causes:
+            result.causes.append(cause)
     return result
+
+
+def exchange_cause(exchange: Exchange, what: str) -> str:
+    """A cause that starts with the failing answer, as an active check's message does, so the
+    verdict counts the checks that one answer broke as one cause."""
+    return f"{exchange.method} {exchange.url} -> {exchange.status}: {what}"

@@ -33,6 +33,7 @@ class HeadersAnalyser:
                     key=f"{finding.item} {finding.message}",
                     level="fail" if finding.fails else "recommend",
                     message=finding.message,
+                    cause=finding.item,  # the security suite's header checks name the same
                 )
         server = headers.get("server")
         if server is not None and "server" not in evidence.env.security.accepted:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pytest_deploycheck.errors import CheckFailed
+from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnreachable
 from pytest_deploycheck.fuzz.runner import FuzzReport, FuzzRun, is_protected, is_readable
 from pytest_deploycheck.run.context import DeployContext
 
@@ -22,6 +22,7 @@ class SchemaFuzzer:
         seed: int,
         recommend: Callable[[str], None],
         section: Callable[[str], None],
+        examined: Callable[[str], None] = lambda what: None,
     ) -> None:
         self.context = context
         self.env = context.reach()
@@ -29,6 +30,7 @@ class SchemaFuzzer:
         self.seed = seed
         self.recommend = recommend
         self.section = section
+        self.examined = examined
         self._schema: Any = None
 
     def schema(self) -> Any:
@@ -88,7 +90,15 @@ class SchemaFuzzer:
             for result in selection.schema.get_all_operations()
             if is_readable(result)
         )
-        token = self.sign_in() if needs_token else None
+        token: str | None = None
+        sign_in_failed: DeployCheckError | None = None
+        if needs_token:
+            try:
+                token = self.sign_in()
+            except TargetUnreachable:
+                raise
+            except DeployCheckError as exc:  # the public operations are fuzzed all the same
+                sign_in_failed = exc
         with self.context.client() as client:
             run = FuzzRun(
                 selection.schema,
@@ -99,15 +109,48 @@ class SchemaFuzzer:
                 mode=mode,
                 left_out=selection.left_out,
                 on_created=lambda kind, item: self.context.store.record("smoke", kind, item),
+                signed_out=None
+                if sign_in_failed is None
+                else str(sign_in_failed).splitlines()[0][:300],
             )
             report = how(run)
         for gap in report.gaps:
             self.recommend(gap)
         lines = [report.summary(), *(f"left out: {why}" for why in report.left_out)]
         self.section("\n".join(lines))
+        self._judge_coverage(report, sign_in_failed)
+        self.examined(f"{report.sent} requests to {len(report.operations)} operations")
         if report.failures:
             first = report.failures[0]
+            cause = f"schema fuzzing: {first.operation}: {first.check}"
+            # Led by the failing answer, it is one cause with the checks that answer broke.
             raise CheckFailed(
-                report.message(), cause=f"schema fuzzing: {first.operation}: {first.check}"
+                report.message(), cause=f"{first.answer}: {cause}" if first.answer else cause
+            )
+        if sign_in_failed is not None:
+            # What it fuzzed was fine, but the protected operations were not fuzzed at all.
+            raise CheckFailed(
+                f"{sign_in_failed}\n(so the protected operations were not fuzzed; "
+                f"{report.summary()}, nothing wrong with those)",
+                cause=getattr(sign_in_failed, "cause", None) or str(sign_in_failed).splitlines()[0],
             )
         return report
+
+    def _judge_coverage(self, report: FuzzReport, sign_in_failed: DeployCheckError | None) -> None:
+        """A run that fuzzed nothing never passes: a skip that says why, or a failure when the
+        env asks for a minimum (fuzz.min_operations)."""
+        fuzzed = len(report.operations) if report.sent else 0
+        minimum = self.env.fuzz.min_operations
+        why = "; ".join(report.left_out) or "the document declares no operation"
+        if minimum and fuzzed < minimum:
+            raise CheckFailed(
+                f"schema fuzzing fuzzed {fuzzed} operations, fewer than fuzz.min_operations = "
+                f"{minimum} ({report.summary()}; left out: {why})"
+            )
+        if fuzzed == 0 and not report.failures:
+            if sign_in_failed is not None:
+                raise sign_in_failed
+            # reported at the check's own line, not ours
+            raise pytest.skip.Exception(
+                f"nothing to fuzz: {report.summary()}; left out: {why}", _use_item_location=True
+            )

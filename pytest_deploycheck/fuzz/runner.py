@@ -45,6 +45,7 @@ class FuzzFailure:
     check: str
     message: str
     curl: str
+    answer: str | None = None  # "POST http://…/upload/ -> 500": the verdict's cause starts so
 
     def render(self) -> str:
         return f"{self.operation}: {self.check}: {self.message}\n    replay: {self.curl}"
@@ -111,8 +112,12 @@ class FuzzRun:
         mode: str,
         left_out: list[str],
         on_created: Callable[[str, str], None] | None = None,
+        signed_out: str | None = None,
     ) -> None:
         self.schema = schema
+        # Why there is no token (the smoke user could not sign in): protected operations are
+        # left out, saying so, and the public ones are fuzzed all the same.
+        self.signed_out = signed_out
         self.env = env
         self.client = client
         self.token = token
@@ -142,7 +147,23 @@ class FuzzRun:
         modes = [GenerationMode.POSITIVE]
         if self.env.fuzz.negative:
             modes.append(GenerationMode.NEGATIVE)
-        operations = [r.ok() for r in self.schema.get_all_operations() if is_readable(r)]
+        results = list(self.schema.get_all_operations())
+        operations = [r.ok() for r in results if is_readable(r)]
+        unreadable = [r for r in results if not is_readable(r)]
+        if unreadable:
+            self.report.left_out.append(
+                f"{len(unreadable)} operation{'s' if len(unreadable) != 1 else ''} schemathesis "
+                f"cannot read ({_unreadable_reason(unreadable[0])})"
+            )
+        if self.signed_out is not None:
+            protected = [op.label for op in operations if is_protected(op)]
+            operations = [op for op in operations if not is_protected(op)]
+            if protected:
+                self.report.left_out.append(
+                    f"{len(protected)} protected operation{'s' if len(protected) != 1 else ''} "
+                    f"({', '.join(protected[:6])}{' …' if len(protected) > 6 else ''}): "
+                    f"the smoke user could not sign in ({self.signed_out})"
+                )
         self.report.operations = [op.label for op in operations]
         try:
             for operation in operations:
@@ -290,7 +311,12 @@ class FuzzRun:
             return
         self._seen.add(key)
         curl = curl_command(exchange) if exchange is not None else "(see the steps above)"
-        self.report.failures.append(FuzzFailure(operation, check, message, curl))
+        answer = (
+            f"{exchange.method} {exchange.url} -> {exchange.status}"
+            if exchange is not None and exchange.status is not None
+            else None
+        )
+        self.report.failures.append(FuzzFailure(operation, check, message, curl, answer))
 
     def _checks(self, generation_mode: Any) -> list[Any]:
         from schemathesis import GenerationMode
@@ -401,6 +427,16 @@ def _retry_after(response: httpx.Response) -> float:
         return max(0.0, float(response.headers.get("retry-after", "1")))
     except ValueError:
         return 1.0
+
+
+def _unreadable_reason(result: Any) -> str:
+    """Why schemathesis cannot read an operation: its own error, in a line or two."""
+    error = result.err() if hasattr(result, "err") else None
+    if not isinstance(error, BaseException):
+        return "no reason given"
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    shown = "; ".join(lines[:3]) if lines else type(error).__name__
+    return shown[:300]
 
 
 def is_readable(result: Any) -> bool:

@@ -34,10 +34,15 @@ def select(schema: Any, env: TargetEnv, destructive_allowed: bool) -> Selection:
         if chosen.operation_ids:
             schema = getattr(schema, verb)(operation_id=list(chosen.operation_ids))
     if not destructive_allowed:
+        before = labels(schema)
         schema = schema.include(method=sorted(READ_ONLY_METHODS))
-        left_out.append(
-            "only GET, HEAD and OPTIONS operations: destructive checks are not allowed here"
-        )
+        dropped = [label for label in before if label not in set(labels(schema))]
+        if dropped:
+            left_out.append(
+                f"{len(dropped)} operation{'s' if len(dropped) != 1 else ''} that may change "
+                f"data ({_listed(dropped)}): destructive checks are not allowed here, so only "
+                "GET, HEAD and OPTIONS are fuzzed"
+            )
     if fuzz.skip_auth_operations:
         paths = env.paths
         auth_paths = [
@@ -60,3 +65,19 @@ def select(schema: Any, env: TargetEnv, destructive_allowed: bool) -> Selection:
                 "or end the run's session (fuzz.skip_auth_operations)"
             )
     return Selection(schema, left_out)
+
+
+def labels(schema: Any) -> list[str]:
+    """The labels (``GET /api/v1/jobs/``) of the operations schemathesis can read."""
+    found = []
+    for result in schema.get_all_operations():
+        try:
+            found.append(result.ok().label)
+        except Exception:  # noqa: BLE001  (unreadable: said by the run, not here)
+            continue
+    return found
+
+
+def _listed(names: list[str], shown: int = 6) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")

@@ -44,6 +44,8 @@ CONTEXT = pytest.StashKey[DeployContext]()
 EXCHANGES_FROM = pytest.StashKey[int]()
 RECOMMENDATIONS = pytest.StashKey[list[str]]()
 RECOMMENDATION = "deploycheck_recommendation"
+# What a passing check examined ("38 answers", "5 error answers"): JUnit, JSON, HTML and -rA.
+EXAMINED = "deploycheck_examined"
 HOSTS = pytest.StashKey[dict[str, DeployHost]]()
 
 
@@ -228,7 +230,12 @@ def schema_fuzzer(
         request.node.user_properties.append(("deploycheck_fuzz", text))
         request.node.add_report_section("call", "deploycheck: schema fuzzing", text)
 
-    return SchemaFuzzer(context, sign_in, fuzz_seed(request.config), recommend, section)
+    def looked_at(what: str) -> None:
+        note_examined(request.node, what)
+
+    return SchemaFuzzer(
+        context, sign_in, fuzz_seed(request.config), recommend, section, examined=looked_at
+    )
 
 
 def fuzz_seed(config: pytest.Config) -> int:
@@ -244,6 +251,22 @@ def fuzz_seed(config: pytest.Config) -> int:
         return int(context.run_id, 16) % (2**32)
     except ValueError:
         return 0
+
+
+@pytest.fixture
+def examined(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Say what the check examined ("5 error answers judged"): a green must have looked."""
+
+    def record(what: str) -> None:
+        note_examined(request.node, what)
+
+    return record
+
+
+def note_examined(node: pytest.Item, what: str) -> None:
+    """What ``node`` examined, as a report section and a property (the ``examined`` fixture)."""
+    node.user_properties.append((EXAMINED, what))
+    node.add_report_section("call", "deploycheck: examined", what)
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fi
     deploy_env,
     deploy_env_unprobed,
     deploy_host,
+    examined,
     finished_job,
     http,
     other_user,

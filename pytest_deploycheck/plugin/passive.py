@@ -16,8 +16,8 @@ import pytest
 from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.evidence import ANALYSERS, Analyser, AnalyserResult, RunEvidence
 from pytest_deploycheck.evidence.review import load_document, read_exchanges, review
-from pytest_deploycheck.plugin.fixtures import RECOMMENDATION
-from pytest_deploycheck.plugin.reporting import CAUSE
+from pytest_deploycheck.plugin.fixtures import EXAMINED, RECOMMENDATION
+from pytest_deploycheck.plugin.reporting import CAUSE, HEADER_POLICY_CAUSE
 from pytest_deploycheck.run.client import Exchange
 from pytest_deploycheck.run.context import DeployContext
 
@@ -58,6 +58,16 @@ def _review(
     return review(analysers, exchanges, evidence)
 
 
+def _cause(result: AnalyserResult) -> str:
+    """What the verdict groups this check's failure with: the header policy's items as the
+    security suite names them, the first failing answer, or the first problem."""
+    if result.name == "headers" and result.causes:
+        return HEADER_POLICY_CAUSE + ", ".join(sorted(result.causes))
+    if result.causes:
+        return result.causes[0]
+    return result.failures[0].splitlines()[0]
+
+
 def _report(
     session: pytest.Session, result: AnalyserResult, duration: float, context: DeployContext
 ) -> None:
@@ -74,12 +84,13 @@ def _report(
         (RECOMMENDATION, redact(text)) for text in result.recommendations
     ]
     if result.failures:  # the verdict's cause: the first problem, not the count
-        properties.append((CAUSE, redact(result.failures[0].splitlines()[0])))
+        properties.append((CAUSE, redact(_cause(result))))
     sections = []
     if result.recommendations:
         sections.append(("deploycheck: recommendations", redact("\n".join(result.recommendations))))
     if result.outcome == "passed":
-        sections.append(("deploycheck: passive check", result.message()))
+        sections.append(("deploycheck: examined", result.message()))
+        properties.append((EXAMINED, f"{result.examined} answers"))
     if result.outcome == "skipped":
         phases = [("setup", "skipped"), ("teardown", "passed")]
     else:

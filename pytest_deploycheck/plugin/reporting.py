@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from pytest_deploycheck.checks.security.policy import REPORT_PROPERTY, ItemGrade, grade
-from pytest_deploycheck.plugin.fixtures import CONTEXT, RECOMMENDATION
+from pytest_deploycheck.plugin.fixtures import CONTEXT, EXAMINED, RECOMMENDATION
 from pytest_deploycheck.plugin.verdict import (
     EXIT_CHECKS_FAILED,
     EXIT_GREEN,
@@ -34,6 +34,8 @@ from pytest_deploycheck.run.redaction import Redactor
 UNREACHABLE = "deploycheck_unreachable"
 STARTED = pytest.StashKey[float]()
 CAUSE = "deploycheck_cause"
+# The cause of a failed header check, the suite's and the passive one's alike: + the items.
+HEADER_POLICY_CAUSE = "security header policy: "
 
 
 def failure_message(report: pytest.TestReport) -> str:
@@ -95,6 +97,7 @@ class RunReporting:
         self.security: list[tuple[str, str, bool]] = []
         self.outcomes: dict[str, str] = {}  # nodeid -> passed / failed / error / skipped
         self.failures: list[tuple[str, str, str]] = []  # (nodeid, kind, message)
+        self.examined: dict[str, str] = {}  # nodeid -> what a passing check examined
         self.verdict: Verdict | None = None
         self.judged = False  # a check judged the deployment without asking the API (infra, deps)
 
@@ -133,6 +136,8 @@ class RunReporting:
                 self.unreachable.append(str(value))
             elif name == RECOMMENDATION:
                 self.recommendations.append((report.nodeid, str(value)))
+            elif name == EXAMINED and report.when == "call":
+                self.examined[report.nodeid] = str(value)
             elif name == REPORT_PROPERTY and report.when == "call":
                 self.security.extend(
                     (item, level, ok) for item, level, ok in json.loads(str(value))
@@ -209,6 +214,11 @@ class RunReporting:
             deployed_version=deployed,
             plugin_version=plugin_version(),
             counts=self.counts(),
+            examined={
+                nodeid: redact(what)
+                for nodeid, what in self.examined.items()
+                if self.outcomes.get(nodeid) == "passed"
+            },
             # Redacted once here, so the terminal, HTML, JUnit and JSON all show the same.
             causes=[
                 Cause(redact(c.summary), c.kind, c.checks) for c in group_causes(self.failures)

@@ -22,6 +22,7 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pytest_deploycheck._version import __version__
 
@@ -68,6 +69,7 @@ class Verdict:
     duration_s: float
     deck: str | None = None
     suites_sha: str | None = None
+    examined: dict[str, str] = field(default_factory=dict)  # nodeid -> what a passing check saw
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -192,18 +194,26 @@ _EXCHANGE = re.compile(r"^([A-Z]+) (\S+) -> (\d{3})\b")
 
 def cause_key(message: str) -> str:
     """What stays the same when one cause breaks several checks: the failing exchange
-    (``POST …/upload/ -> 500``) when the message starts with one, else the message."""
+    (``POST /api/v1/upload/ -> 500``: its path, ids masked, whatever the host or query) when
+    the message starts with one, as an active check's, a fuzz finding's and the contract
+    check's do; else the message with what varies per check masked."""
     first = message.strip().splitlines()[0] if message.strip() else ""
     exchange = _EXCHANGE.match(first)
     if exchange:
         method, url, status = exchange.groups()
-        return f"{method} {_VARYING.sub('#', url.split('?', 1)[0])} -> {status}"
+        path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
+        return f"{method} {_VARYING.sub('#', path)} -> {status}"
     return _VARYING.sub("#", first)
 
 
-def summary_of(message: str, limit: int = 240) -> str:
+def summary_of(message: str, limit: int = 300) -> str:
+    """The cause in a line; a long one keeps its head and its tail, where a driver's error
+    names what broke (``… column "settings" of relation "users" does not exist``)."""
     first = message.strip().splitlines()[0] if message.strip() else "(no message)"
-    return first if len(first) <= limit else first[: limit - 1] + "…"
+    if len(first) <= limit:
+        return first
+    tail = limit // 3
+    return first[: limit - tail - 3] + " … " + first[-tail:]
 
 
 def group_causes(failures: list[tuple[str, str, str]]) -> list[Cause]:

@@ -110,6 +110,11 @@ _ALL = [
     Fault("jwt-unverified", "journey", "tokens are decoded without checking signature or expiry"),
     Fault("refresh-accepts-access-token", "journey", "refresh does not check the token type"),
     Fault("refresh-broken", "journey", "POST /auth/refresh answers 500"),
+    Fault(
+        "register-500",
+        "journey",
+        "POST /auth/register answers 500 naming a missing column (a migration that did not run)",
+    ),
     Fault("no-rate-limit", "journey", "the auth endpoints are not rate limited"),
     Fault(
         "deck-unimportable",

@@ -40,6 +40,10 @@ def _register_endpoint(model: type[RegisterByUsername] | type[RegisterByFullName
     # The body model is the deployment's register style, so /openapi.json tells the truth.
     def register(request: Request, data: Any) -> dict[str, Any]:
         s = services(request)
+        if s.faults.on("register-500"):
+            raise RuntimeError(
+                'column "settings" of relation "users" does not exist'
+            )  # the real service, when its migrations did not run
         username = getattr(data, "username", None) or _username_from(data.email)
         display_name = getattr(data, "display_name", None) or getattr(data, "full_name", None)
         if s.db.one(
