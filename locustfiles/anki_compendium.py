@@ -109,6 +109,7 @@ class CreatorUser(DeployCheckUser):
             )
             job = upload.json()
             job_id = str(job[journey.job_id_field])
+            self.session.record("job", job_id)  # deleted when the test stops, if not before
             deadline = start + journey.job_deadline_s
             while job.get(journey.status_field) not in journey.completed_values:
                 if job.get(journey.status_field) in journey.failed_values:
@@ -121,6 +122,8 @@ class CreatorUser(DeployCheckUser):
                     )
                 time.sleep(0.25)
                 job = self.api("GET", env.paths.job, params_path={"job_id": job_id}).json()
+            if job.get(journey.deck_id_field):
+                self.session.record("deck", job[journey.deck_id_field])
             key = job_id if journey.download_by == "job" else str(job[journey.deck_id_field])
             answer = self.api(
                 "GET", env.paths.deck_download, params_path={"deck_id": key, "job_id": key}
@@ -136,15 +139,19 @@ class CreatorUser(DeployCheckUser):
                 raise RuntimeError("invalid deck: " + "; ".join(report.problems))
             # Leave nothing behind: the deck, then the job.
             if journey.deck_id_field in job and job[journey.deck_id_field]:
-                self.api(
+                deleted = self.api(
                     "DELETE",
                     env.paths.deck,
                     params_path={"deck_id": job[journey.deck_id_field]},
                     expect=(200, 204, 404),
                 )
-            self.api(
+                if deleted.status_code in (200, 204, 404):
+                    self.session.forget("deck", job[journey.deck_id_field])
+            deleted = self.api(
                 "DELETE", env.paths.job, params_path={"job_id": job_id}, expect=(200, 204, 404)
             )
+            if deleted.status_code in (200, 204, 404):
+                self.session.forget("job", job_id)
         except Exception as exc:  # every failed step is one failed time_to_deck sample
             error = exc
         events.request.fire(

@@ -144,6 +144,12 @@ def test_failed_journeys_are_counted_but_not_timed(tmp_path: Path) -> None:
     # Every journey failed: there is no time to deck, so the latency criterion cannot hold.
     assert not p95["ok"] and p95["measured_text"] == "no samples", p95
     assert not errors["ok"] and errors["measured"] == 1.0
+    # The failed journeys' jobs are deleted when the test stops, verified, and said.
+    output = completed.stdout + completed.stderr
+    assert re.search(r"deploycheck: load cleanup: deleted \d+ jobs?, 1 user", output), output[
+        -2000:
+    ]
+    assert "left behind" not in output
 
 
 def test_per_endpoint_criterion_catches_one_slow_route(tmp_path: Path) -> None:

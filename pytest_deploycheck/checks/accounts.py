@@ -19,7 +19,7 @@ import httpx
 
 from pytest_deploycheck.checks.expect import describe, excerpt, expect_status, json_body, json_field
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.errors import CheckFailed, ConfigError
+from pytest_deploycheck.errors import CheckFailed, ConfigError, DeployCheckError
 from pytest_deploycheck.run.auth_budget import AuthBudget
 from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.redaction import Redactor
@@ -204,70 +204,146 @@ def _login(
     )
 
 
-def cleanup(client: DeployClient, env: TargetEnv, contents: dict[str, Any]) -> list[str]:
-    """Delete what the run created, then its throwaway users; one line per outcome."""
+SignIn = Callable[[str, str, "str | None"], httpx.Response]
+# Answers to a sign-in with the credentials the run created the account with, that say no
+# such account exists (a refused password: the run chose it).
+_NO_SUCH_ACCOUNT = (401, 404)
+
+
+def cleanup(
+    client: DeployClient,
+    env: TargetEnv,
+    contents: dict[str, Any],
+    sign_in: SignIn | None = None,
+) -> list[str]:
+    """Delete what the run created, then its throwaway users; one line per outcome.
+
+    Only what was verified counts as deleted: an item when asking for it again finds it gone,
+    an account when the documented endpoint answered 2xx. Everything else is a "left behind"
+    line naming it (the caller then keeps the ledger). ``sign_in(email, password, username)``
+    signs in a user that has no token (it was registered, but its sign-in failed) so it can
+    be deleted too.
+    """
     users: dict[str, dict[str, Any]] = {
         k: v for k, v in contents.get("users", {}).items() if "error" not in v
     }
     lines: list[str] = []
+    for label, pending in contents.get("pending", {}).items():
+        if label not in users:
+            signed_in, line = _sign_in_again(label, pending, env, sign_in)
+            if signed_in is not None:
+                users[label] = signed_in
+            if line:
+                lines.append(line)
     deleted = {"deck": 0, "job": 0, "user": 0}
     paths = {"deck": env.paths.deck, "job": env.paths.job}
     # Decks before jobs: a deck may belong to a job.
     for item in sorted(contents.get("created", []), key=lambda c: c["kind"] != "deck"):
         owner = users.get(item["owner"])
         if owner is None:
-            lines.append(f"left behind: {item['kind']} {item['id']} (its user never logged in)")
+            lines.append(f"left behind: {item['kind']} {item['id']} (its user never signed in)")
             continue
         path = paths[item["kind"]].format(job_id=item["id"], deck_id=item["id"])
-        outcome = _delete(client, path, owner["access_token"])
-        if outcome is None and item["kind"] == "job":
-            outcome = _delete_cancelled(client, path, owner["access_token"])
+        outcome = _remove(client, path, owner["access_token"], again=item["kind"] == "job")
         if outcome is None:
             deleted[item["kind"]] += 1
         else:
             lines.append(f"left behind: {item['kind']} {item['id']}: {outcome}")
+    no_deletion: list[str] = []
+    refused_with: httpx.Response | None = None
     for label, user in users.items():
         if not user.get("throwaway"):
             continue
-        outcome = _delete(
-            client, env.paths.delete_account, user["access_token"], json={"confirmation": "DELETE"}
-        )
+        response, outcome = _delete_account(client, env, user["access_token"])
         if outcome is None:
             deleted["user"] += 1
+        elif response is not None and response.status_code in (404, 405):
+            no_deletion.append(user["email"])
+            refused_with = response
         else:
             lines.append(f"left behind: throwaway {label} user {user['email']}: {outcome}")
+    if no_deletion and refused_with is not None:
+        count = len(no_deletion)
+        lines.append(
+            f"left behind: this service has no account deletion ({describe(refused_with)}): "
+            f"{count} user{'s' if count != 1 else ''} left behind: {', '.join(no_deletion)} "
+            "(set paths.delete_account, or auth.mode = 'account' to sign in as a standing account)"
+        )
     done = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in deleted.items() if n)
     lines.insert(0, f"cleanup: deleted {done or 'nothing'}")
     return lines
 
 
-def _delete_cancelled(client: DeployClient, path: str, token: str) -> str | None:
-    """A job still pending or processing is only cancelled by its first DELETE (the contract:
-    "cancels a pending/processing job, deletes a finished one"): delete it once more, then
-    make sure it is gone."""
-    for _ in range(3):
+def _sign_in_again(
+    label: str, pending: dict[str, Any], env: TargetEnv, sign_in: SignIn | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """A throwaway user that was (perhaps) registered but never signed in: sign in now so it can
+    be deleted; a refusal that proves nothing is a user left behind."""
+    email, password = pending.get("email", "?"), pending.get("password", "")
+    if sign_in is None:
+        return None, f"left behind: throwaway {label} user {email}: it never signed in"
+    try:
+        response = sign_in(email, password, pending.get("username"))
+    except DeployCheckError as exc:
+        return None, f"left behind: throwaway {label} user {email}: signing in to delete it: {exc}"
+    if response.status_code == 200:
         try:
-            response = client.get(path, headers={"Authorization": f"Bearer {token}"})
-        except Exception as exc:  # cleanup must never hide the verdict
-            return str(exc)
-        if response.status_code in (403, 404, 410):
-            return None
-        if response.status_code != 200:
-            return f"{describe(response)} after its DELETE"
-        outcome = _delete(client, path, token)
-        if outcome is not None:
-            return outcome
-        time.sleep(0.2)  # a cancelled job's worker lets go of it
-    return "still there after being cancelled and deleted three times"
+            token = response.json().get(env.auth.access_token_field)
+        except ValueError:
+            token = None
+        if isinstance(token, str):
+            throwaway = pending.get("throwaway", True)
+            return {**pending, "throwaway": throwaway, "access_token": token}, None
+    if response.status_code in _NO_SUCH_ACCOUNT:
+        return None, None  # its registration did not take: there is nothing to delete
+    return None, (
+        f"left behind: throwaway {label} user {email}: it may exist, but signing in to delete "
+        f"it answered {describe(response)}: {excerpt(response, 120)}"
+    )
 
 
-def _delete(client: DeployClient, path: str, token: str, **kwargs: Any) -> str | None:
+def _delete_account(
+    client: DeployClient, env: TargetEnv, token: str
+) -> tuple[httpx.Response | None, str | None]:
     try:
         response = client.request(
-            "DELETE", path, headers={"Authorization": f"Bearer {token}"}, **kwargs
+            "DELETE",
+            env.paths.delete_account,
+            headers={"Authorization": f"Bearer {token}"},
+            json={"confirmation": "DELETE"},
         )
     except Exception as exc:  # cleanup must never hide the verdict
-        return str(exc)
-    if response.status_code in (200, 202, 204, 404):
-        return None
-    return f"{describe(response)}: {excerpt(response, 120)}"
+        return None, str(exc)
+    if 200 <= response.status_code < 300:
+        return response, None
+    return response, f"{describe(response)}: {excerpt(response, 120)}"
+
+
+def _remove(client: DeployClient, path: str, token: str, *, again: bool) -> str | None:
+    """DELETE ``path``, then ask for it: None once it is verified gone, else what is left.
+
+    A job still pending or processing is only cancelled by its first DELETE (the contract:
+    "cancels a pending/processing job, deletes a finished one"): ``again`` deletes it once
+    more while it is still there."""
+    headers = {"Authorization": f"Bearer {token}"}
+    for attempt in range(3 if again else 1):
+        try:
+            response = client.request("DELETE", path, headers=headers)
+        except Exception as exc:  # cleanup must never hide the verdict
+            return str(exc)
+        if not (200 <= response.status_code < 300 or response.status_code in (404, 410)):
+            return f"{describe(response)}: {excerpt(response, 120)}"
+        try:
+            check = client.get(path, headers=headers)
+        except Exception as exc:  # noqa: BLE001
+            return f"its DELETE answered {response.status_code}, and asking for it again: {exc}"
+        if check.status_code in (404, 410):
+            return None
+        if check.status_code != 200:
+            return (
+                f"its DELETE answered {response.status_code}, but it could not be verified "
+                f"gone: {describe(check)}"
+            )
+        if attempt + 1 < (3 if again else 1):
+            time.sleep(0.2)  # a cancelled job's worker lets go of it
+    return f"still there after its DELETE ({describe(check)})"

@@ -65,7 +65,7 @@ def create_app(settings: Settings, faults: FaultState, data_dir: Path) -> tuple[
 
     for router in (
         health.router,
-        *auth.build(settings.register_style),
+        *auth.build(settings.register_style, settings.account_deletion),
         jobs.upload_router,
         jobs.router,
         decks.router,

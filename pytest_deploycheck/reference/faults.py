@@ -111,6 +111,16 @@ _ALL = [
     Fault("refresh-accepts-access-token", "journey", "refresh does not check the token type"),
     Fault("refresh-broken", "journey", "POST /auth/refresh answers 500"),
     Fault(
+        "delete-noop",
+        "journey",
+        "DELETE /decks/{id} answers 204 and deletes nothing (a soft delete that never ran)",
+    ),
+    Fault(
+        "login-unverified",
+        "journey",
+        "login answers 403 'Email address not verified' for every account (verification pending)",
+    ),
+    Fault(
         "register-500",
         "journey",
         "POST /auth/register answers 500 naming a missing column (a migration that did not run)",

@@ -42,5 +42,8 @@ class Settings(BaseModel):
     # How the OpenAPI document declares sign-in: "oauth2-password" as the real service does
     # (FastAPI's OAuth2PasswordBearer: a password flow whose tokenUrl is the login path).
     openapi_auth: Literal["bearer", "oauth2-password"] = "bearer"
+    # False: no account deletion endpoint (DELETE /user/account answers 404), as some real
+    # services have none.
+    account_deletion: bool = True
     # Enables PUT /_deploycheck/faults with this token in X-Fault-Token (tests only).
     control_token: str | None = Field(None, repr=False)

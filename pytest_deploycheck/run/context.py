@@ -87,7 +87,7 @@ class DeployContext:
 
     def run_user(self, label: str, client: DeployClient) -> RunUser:
         """This run's user ``label`` ("smoke", "other"), signed in once per run (xdist included)."""
-        from pytest_deploycheck.checks.accounts import AuthApi, provision
+        from pytest_deploycheck.checks.accounts import AuthApi, provision, throwaway_handle
 
         assert client.env is not None
         api = AuthApi(client, client.env, self.auth_budget)
@@ -99,7 +99,9 @@ class DeployContext:
                 label,
                 self.run_id,
                 self.redactor,
-                before_register=lambda email, password: store.pending_user(label, email, password),
+                before_register=lambda email, password: store.pending_user(
+                    label, email, password, throwaway_handle(self.run_id, label)
+                ),
             )
 
         user = store.user(label, sign_in)
@@ -143,9 +145,9 @@ class DeployContext:
         if self.state_dir is None or self.env is None or not self.store.path.exists():
             return []
         contents = self.store.contents()
-        if not contents["users"] and not contents["created"]:
+        if not contents["users"] and not contents["created"] and not contents.get("pending"):
             return []
-        from pytest_deploycheck.checks.accounts import cleanup
+        from pytest_deploycheck.checks.accounts import AuthApi, cleanup
 
         target = self.target or self.env
         if target.is_embedded:
@@ -156,7 +158,8 @@ class DeployContext:
                 return []
             target = target.with_overrides(base_url=deployment.url)
         with DeployClient(target, self.redactor, on_exchange=self.exchanges.append) as client:
-            lines = cleanup(client, target, contents)
+            api = AuthApi(client, target, self.auth_budget)
+            lines = cleanup(client, target, contents, sign_in=api.login)
         if self.ledger is not None:
             if any(line.startswith("left behind") for line in lines):
                 lines.append(

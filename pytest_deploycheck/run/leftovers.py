@@ -17,7 +17,6 @@ from typing import Any
 
 from pytest_deploycheck.checks.accounts import AuthApi, cleanup, throwaway_handle
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.run.auth_budget import AuthBudget
 from pytest_deploycheck.run.client import DeployClient
 
@@ -70,36 +69,35 @@ def remove(leftovers: Leftovers, env: TargetEnv) -> list[str]:
             f"{leftovers.path.name}: skipped: recorded for {leftovers.base_url}, "
             f"but env {env.name!r} is now {env.base_url}"
         ]
+    # Every recorded user signs in again (nothing of the run's tokens is kept): cleanup()
+    # deletes what it can and verifies, and names the rest.
+    pending: dict[str, dict[str, Any]] = {}
     lines: list[str] = []
-    signed_in: dict[str, dict[str, Any]] = {}
+    for label, user in leftovers.users.items():
+        email, password = user.get("email"), user.get("password")
+        username = user.get("username")
+        if user.get("throwaway"):
+            username = username or throwaway_handle(leftovers.run_id, label)
+        else:
+            auth = env.auth
+            email, password = (
+                (auth.email, auth.password)
+                if label == "smoke"
+                else (auth.second_email, auth.second_password)
+            )
+        if not email or not password:
+            lines.append(f"left behind: {label} user: no credentials to sign in with")
+            continue
+        pending[label] = {
+            "email": email,
+            "password": password,
+            "username": username,
+            "throwaway": bool(user.get("throwaway")),
+        }
     with DeployClient(env) as client:
         api = AuthApi(client, env, AuthBudget(env))
-        for label, user in leftovers.users.items():
-            email, password = user.get("email"), user.get("password")
-            if not user.get("throwaway"):
-                auth = env.auth
-                email, password = (
-                    (auth.email, auth.password)
-                    if label == "smoke"
-                    else (auth.second_email, auth.second_password)
-                )
-            if not email or not password:
-                lines.append(f"left behind: {label} user: no credentials to sign in with")
-                continue
-            try:
-                username = (
-                    throwaway_handle(leftovers.run_id, label) if user.get("throwaway") else None
-                )
-                response = api.login(email, password, username)
-            except DeployCheckError as exc:
-                lines.append(f"left behind: {label} user {email}: {exc}")
-                continue
-            if response.status_code != 200:
-                continue  # the user is gone already, and with it what it owned
-            token = response.json().get(env.auth.access_token_field)
-            signed_in[label] = {**user, "email": email, "access_token": token}
-        created = [item for item in leftovers.created if item.get("owner") in signed_in]
-        lines += cleanup(client, env, {"users": signed_in, "created": created})
+        contents = {"users": {}, "pending": pending, "created": leftovers.created}
+        lines += cleanup(client, env, contents, sign_in=api.login)
     if not any(line.startswith("left behind") for line in lines):
         leftovers.path.unlink(missing_ok=True)
     return [f"{leftovers.path.name}: {line}" for line in lines]

@@ -59,11 +59,14 @@ class RunStore:
         self.identity = identity or {}
         self._lock = FileLock(str(state_dir / (STORE_FILE + ".lock")), timeout=600)
 
-    def pending_user(self, label: str, email: str, password: str) -> None:
+    def pending_user(
+        self, label: str, email: str, password: str, username: str | None = None
+    ) -> None:
         """A throwaway user about to be registered: known to the ledger before it exists."""
         with self._lock:
             data = self._read()
-            data.setdefault("pending", {})[label] = {"email": email, "password": password}
+            pending = {"email": email, "password": password, "username": username}
+            data.setdefault("pending", {})[label] = pending
             self._write(data)
 
     def user(self, label: str, create: Callable[[], RunUser]) -> RunUser:
@@ -134,11 +137,12 @@ class RunStore:
             users[label] = {**pending, "throwaway": True}
         for label, user in data.get("users", {}).items():
             if "error" in user:
-                continue
+                continue  # never signed in: the pending record above is what cleanup needs
             users[label] = {
                 "email": user["email"],
                 "throwaway": user.get("throwaway", False),
                 "password": user.get("password") or users.get(label, {}).get("password"),
+                "username": user.get("username") or users.get(label, {}).get("username"),
             }
         return {**self.identity, "users": users, "created": data.get("created", [])}
 

@@ -192,7 +192,9 @@ class LoadEvents:
         state.stopped_at = time.monotonic()
         state.collect_local(environment)
         if state.session is not None:
-            state.session.cleanup()
+            for line in state.session.cleanup():
+                level = logging.WARNING if line.startswith("left behind") else logging.INFO
+                log.log(level, "deploycheck: load %s", line)
 
     def _progress(self, environment: Environment, interval: float) -> None:
         state = self.state

@@ -48,6 +48,21 @@ class LoadSession:
         self.user = user
         self._lock = Semaphore()
         self._refreshed_at = 0.0
+        # What this process's users created and have not deleted yet (a failed journey's job
+        # and deck): deleted, and verified gone, when the test stops.
+        self.created: list[dict[str, str]] = []
+
+    def record(self, kind: str, resource_id: object) -> None:
+        """A ``job`` or ``deck`` a user created, for the cleanup."""
+        item = {"owner": "load", "kind": kind, "id": str(resource_id)}
+        if item not in self.created:
+            self.created.append(item)
+
+    def forget(self, kind: str, resource_id: object) -> None:
+        """A user deleted it itself."""
+        item = {"owner": "load", "kind": kind, "id": str(resource_id)}
+        if item in self.created:
+            self.created.remove(item)
 
     @classmethod
     def for_process(cls, env: TargetEnv) -> LoadSession:
@@ -98,13 +113,17 @@ class LoadSession:
                     pass  # the next request's 401 counts as the failure it is
             self._refreshed_at = time.monotonic()
 
-    def cleanup(self) -> None:
-        """Delete the throwaway user this process registered (nothing for the runner's user)."""
-        if not self.user.throwaway:
-            return
+    def cleanup(self) -> list[str]:
+        """Delete what this process's users left, then the throwaway user it registered (the
+        runner's own user is the runner's to delete); one line per outcome, verified."""
+        if not self.user.throwaway and not self.created:
+            return []
         with DeployClient(self.env) as client:
-            cleanup(client, self.env, {"users": {"load": vars(self.user)}, "created": []})
+            contents = {"users": {"load": vars(self.user)}, "created": list(self.created)}
+            lines = cleanup(client, self.env, contents)
         self.user.throwaway = False
+        self.created.clear()
+        return lines
 
 
 class DeployCheckUser(FastHttpUser):

@@ -77,8 +77,9 @@ def _username_from(email: str) -> str:
     return f"{local}-{new_id()[:8]}"
 
 
-def build(register_style: str) -> list[APIRouter]:
-    """The auth and account routers for a deployment's register style."""
+def build(register_style: str, account_deletion: bool = True) -> list[APIRouter]:
+    """The auth and account routers for a deployment's register style (without the account
+    router where the deployment has no account deletion)."""
     model = RegisterByUsername if register_style == "username" else RegisterByFullName
     auth = APIRouter(prefix="/auth", tags=["auth"])
     auth.add_api_route(
@@ -91,7 +92,7 @@ def build(register_style: str) -> list[APIRouter]:
         responses=errors(400, 429),
     )
     auth.include_router(router)
-    return [auth, account_router]
+    return [auth, account_router] if account_deletion else [auth]
 
 
 @router.post(
@@ -109,6 +110,8 @@ def login(request: Request, payload: Login) -> dict[str, Any]:
     )
     if not accepted or user is None:
         raise HTTPException(401, "Incorrect email or password", headers=UNAUTHORIZED)
+    if s.faults.on("login-unverified"):
+        raise HTTPException(403, "Email address not verified")
     s.db.update("users", user["id"], last_login_at=now())
     user = s.db.one("SELECT * FROM users WHERE id = ?", user["id"])
     assert user is not None
