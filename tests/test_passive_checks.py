@@ -85,10 +85,11 @@ def test_healthy_deployment_passes_every_passive_check(
             "sql-in-errors",
             "leaks",
             [
-                # The cross-user reads, and the cleanup's check that the job is gone.
-                "*SQL in the body of 4 answers (first: 'sqlalchemy.exc')",
+                # The cross-user reads, and the cleanup's checks that the deck and job are gone.
+                "*SQL in the body of 5 answers (first: 'sqlalchemy.exc')",
                 "*seen on: GET /api/v1/jobs/[[]id[]] -> 403, GET /api/v1/decks/[[]id[]] -> 403, "
-                "GET /api/v1/decks/[[]id[]]/download -> 403, GET /api/v1/jobs/[[]id[]] -> 404",
+                "GET /api/v1/decks/[[]id[]]/download -> 403, GET /api/v1/decks/[[]id[]] -> 404, "
+                "GET /api/v1/jobs/[[]id[]] -> 404",
             ],
         ),
     ],

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+import httpx
+
+from pytest_deploycheck.checks.expect import describe
+from pytest_deploycheck.run.client import DeployClient, path_under
 
 LEAKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Python traceback", re.compile(r"Traceback \(most recent call last\)")),
@@ -59,3 +65,39 @@ def leaks(body: str, *, error_answer: bool = True) -> list[str]:
         if match:
             found.append(f"{what}: {match.group(0)[:80]!r}")
     return found
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where a probe ended after following its redirects within the target's origin."""
+
+    response: httpx.Response
+    hops: tuple[str, ...] = ()  # "302 -> /docs" for each redirect followed
+    elsewhere: str | None = (
+        None  # a redirect off the target's origin (a sign-in page), not followed
+    )
+
+    @property
+    def served(self) -> bool:
+        """A 200 on the target: the probed thing answers (a console, a debug page)."""
+        return self.elsewhere is None and self.response.status_code == 200
+
+    def describe(self, path: str) -> str:
+        chain = "".join(f" -> {hop}" for hop in self.hops)
+        return f"{path}{chain} ({describe(self.response)})"
+
+
+def follow_within(http: DeployClient, url: str, base_url: str, max_hops: int = 5) -> Landing:
+    """GET ``url``, following redirects that stay on the target (``/swagger-ui.html`` -> 302
+    -> ``/docs``), and judge where it lands; one that leaves it is not followed (no
+    credentials cross to another origin)."""
+    response = http.get(url)
+    hops: list[str] = []
+    while response.is_redirect and len(hops) < max_hops:
+        location = response.headers.get("location", "")
+        target = str(response.url.join(location))
+        if path_under(target, base_url) is None:
+            return Landing(response, tuple(hops), elsewhere=target)
+        hops.append(f"{response.status_code} -> {path_under(target, base_url)}")
+        response = http.get(target)
+    return Landing(response, tuple(hops))
