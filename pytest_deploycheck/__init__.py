@@ -41,7 +41,7 @@ from pytest_deploycheck.checks.journey import (
     without_query,
 )
 from pytest_deploycheck.checks.sample_pdf import make_pdf
-from pytest_deploycheck.checks.security.exposure import leaks
+from pytest_deploycheck.checks.security.exposure import Landing, follow_within, leaks
 from pytest_deploycheck.checks.security.policy import REPORT_PROPERTY as SECURITY_PROPERTY
 from pytest_deploycheck.checks.security.policy import evaluate as evaluate_headers
 from pytest_deploycheck.checks.security.tls import inspect_certificate, legacy_protocol_accepted
@@ -115,6 +115,7 @@ __all__ = [
     "Exchange",
     "FuzzReport",
     "JobRun",
+    "Landing",
     "LoadCriterion",
     "LoadReport",
     "LoadRun",
@@ -136,6 +137,7 @@ __all__ = [
     "expect_no_problems",
     "expect_status",
     "expect_status_value",
+    "follow_within",
     "inspect_certificate",
     "json_body",
     "json_field",

@@ -28,6 +28,7 @@ from pytest_deploycheck import (
     deploy_context,
     describe,
     evaluate_headers,
+    follow_within,
     inspect_certificate,
     leaks,
     legacy_protocol_accepted,
@@ -233,22 +234,28 @@ def test_cors_allows_the_configured_origins(http: DeployClient, deploy_env: Targ
 # Exposure ----------------------------------------------------------------------------------
 
 
-def test_consoles_are_not_served_on_production(http: DeployClient, deploy_env: TargetEnv) -> None:
+def test_consoles_are_not_served_on_production(
+    http: DeployClient, deploy_env: TargetEnv, examined: Callable[[str], None]
+) -> None:
     if not deploy_env.production:
         pytest.skip(
             f"env {deploy_env.name!r} is not production: consoles like /docs may be served there"
         )
-    served = []
-    for path in deploy_env.security.consoles:
-        response = http.get(deploy_env.base_url + path)
-        if response.status_code == 200:
-            served.append(f"{path} ({describe(response)})")
+    paths = deploy_env.security.consoles
+    if not paths:
+        pytest.skip("no consoles to probe (security.consoles is empty)")
+    landings = [
+        (path, follow_within(http, deploy_env.base_url + path, deploy_env.base_url))
+        for path in paths
+    ]
+    served = [landing.describe(path) for path, landing in landings if landing.served]
     if served:
         raise CheckFailed(
             "consoles served on a production env: "
             + ", ".join(served)
             + " (expected 404 or 401/403; security.consoles lists what is checked)"
         )
+    examined(f"{len(paths)} console paths probed, redirects on the target followed")
 
 
 def test_error_answers_leak_nothing(
@@ -299,14 +306,20 @@ def test_error_answers_leak_nothing(
     examined(judged)
 
 
-def test_debug_mode_is_off(http: DeployClient, deploy_env: TargetEnv) -> None:
+def test_debug_mode_is_off(
+    http: DeployClient, deploy_env: TargetEnv, examined: Callable[[str], None]
+) -> None:
+    paths = deploy_env.security.debug_paths
+    if not paths:
+        pytest.skip("no debug endpoints to probe (security.debug_paths is empty)")
     served = []
-    for path in deploy_env.security.debug_paths:
-        response = http.get(deploy_env.base_url + path)
-        if response.status_code == 200:
-            served.append(f"{path} ({describe(response)})")
+    for path in paths:
+        landing = follow_within(http, deploy_env.base_url + path, deploy_env.base_url)
+        if landing.served:
+            served.append(landing.describe(path))
     if served:
         raise CheckFailed("debug endpoints answer 200: " + ", ".join(served))
+    examined(f"{len(paths)} debug paths probed, redirects on the target followed")
 
 
 # Transport (https targets) -----------------------------------------------------------------

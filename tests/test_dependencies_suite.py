@@ -315,6 +315,23 @@ def test_rabbitmq_backlog_and_no_consumers_fail_and_a_served_queue_passes(
     )
 
 
+def test_rabbitmq_with_no_queue_to_check_does_not_pass(
+    suite_project: SuiteProject, rabbit: RabbitMQ
+) -> None:
+    """A vhost where no worker ever declared its queue: nothing examined, never a pass."""
+    api, auth = rabbit.management_url, ("guest", "guest")
+    httpx.put(f"{api}/api/vhosts/empty", auth=auth).raise_for_status()
+    httpx.put(
+        f"{api}/api/permissions/empty/guest",
+        auth=auth,
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+    ).raise_for_status()
+    body = f'deps.rabbitmq = {{ management_url = "{api}", vhost = "empty", password = "guest" }}\n'
+    result = run_deps(suite_project, body, "-k", "rabbitmq")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*vhost 'empty' has no queues, so there was nothing to check*"])
+
+
 def test_rabbitmq_unreachable_fails_its_check_only(suite_project: SuiteProject) -> None:
     body = f'deps.rabbitmq = {{ management_url = "http://127.0.0.1:{free_port()}" }}\n'
     result = run_deps(suite_project, body, "-k", "rabbitmq")

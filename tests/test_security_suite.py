@@ -221,6 +221,53 @@ def test_docs_exposed_in_production_fail(
     )
 
 
+def test_a_console_behind_a_redirect_is_judged_where_it_lands(
+    suite_project: SuiteProject, production_reference: Reference
+) -> None:
+    """``/swagger-ui.html`` answers 302 to ``/docs``: the probe follows it on the target and
+    judges the 200 (or 404) where it lands; no consoles to probe is a skip, never a pass."""
+    base = f'[envs.prod]\nbase_url = "{production_reference.url}"\nproduction = true\n'
+    suite_project.config(base + 'security.consoles = ["/swagger-ui.html"]\n')
+    hidden = suite_project.run("--env", "prod", SUITE, "-k", "consoles", "-rA")
+    hidden.assert_outcomes(passed=1)
+    hidden.stdout.fnmatch_lines(["1 console paths probed, redirects on the target followed"])
+    faults = Faults(production_reference)
+    try:
+        faults.set("docs-exposed")
+        served = suite_project.run("--env", "prod", SUITE, "-k", "consoles")
+    finally:
+        faults.close()
+    served.assert_outcomes(failed=1)
+    served.stdout.fnmatch_lines(
+        [
+            "*consoles served on a production env: /swagger-ui.html -> 302 -> /docs "
+            "(GET http://127.0.0.1:*/docs -> 200 OK)*"
+        ]
+    )
+    suite_project.config(base + "security.consoles = []\n")
+    nothing = suite_project.run("--env", "prod", SUITE, "-k", "consoles", "-rs")
+    nothing.assert_outcomes(skipped=1)
+    nothing.stdout.fnmatch_lines(["*no consoles to probe (security.consoles is empty)*"])
+
+
+def test_a_debug_page_behind_a_redirect_is_found(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    suite_project.config(
+        f'[envs.ref]\nbase_url = "{reference.url}"\nsecurity.debug_paths = ["/console"]\n'
+    )
+    clean = suite_project.run("--env", "ref", SUITE, "-k", "debug_mode")
+    clean.assert_outcomes(passed=1)
+    faults.set("debug-endpoint")
+    found = suite_project.run("--env", "ref", SUITE, "-k", "debug_mode")
+    found.assert_outcomes(failed=1)
+    found.stdout.fnmatch_lines(
+        [
+            "*debug endpoints answer 200: /console -> 302 -> /debug (GET http://127.0.0.1:*/debug -> 200 OK)*"
+        ]
+    )
+
+
 def test_security_adds_little_to_a_smoke_run(
     suite_project: SuiteProject, reference: Reference, faults: Faults
 ) -> None:

@@ -64,6 +64,16 @@ def test_green_run_says_green_everywhere(
     assert props["deploycheck_deployed_version"] == __version__
     assert 'id="deploycheck-verdict"' in html and "GREEN: the deployment works" in html
     assert "skipped: " in html and "('/" not in html  # skips show their reason, not a tuple
+    # A green must have looked: what a passing check examined, in JSON, JUnit and HTML.
+    leaks = "test_security.py::test_error_answers_leak_nothing"
+    assert verdict["examined"][leaks].startswith("5 error answers judged (404, 405, 401, 422")
+    examined = [
+        p.get("value", "")
+        for p in junit.iter("property")
+        if p.get("name") == "deploycheck_examined"
+    ]
+    assert any(value.startswith("5 error answers judged") for value in examined), examined
+    assert "5 error answers judged" in html
 
 
 def test_red_run_groups_failures_by_cause_and_leaks_nothing(

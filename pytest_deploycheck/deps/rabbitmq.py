@@ -42,6 +42,13 @@ def queues(env: TargetEnv, dep: RabbitMQDependency, redactor: Redactor) -> list[
 def check_rabbitmq_queues(env: TargetEnv, dep: RabbitMQDependency, redactor: Redactor) -> list[str]:
     found = {str(queue.get("name")): queue for queue in queues(env, dep, redactor)}
     names = list(dep.queues) or sorted(found)
+    if not names:
+        # A worker declares its queue when it connects: none at all is nothing to pass on.
+        return [
+            f"vhost {dep.vhost!r} has no queues, so there was nothing to check: no worker has "
+            "connected, or the workers use another vhost (name the queues the workers consume "
+            "in deps.rabbitmq.queues)"
+        ]
     problems = []
     for name in names:
         queue = found.get(name)

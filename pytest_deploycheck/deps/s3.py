@@ -132,10 +132,22 @@ def check_bucket_not_public(
         url = bucket.object_url(key)
         with dependency_reached(bucket.where), service_client(env, redactor, url) as client:
             response = client.get(url)
-        if response.status_code < 300:
+        status = response.status_code
+        if status < 300:
             problems.append(
                 f"{bucket.where} serves objects anonymously: GET {redactor.url(url)} without "
-                f"credentials answered {response.status_code}; make it private"
+                f"credentials answered {status}; make it private"
+            )
+        elif status not in (401, 403):
+            # A 301 (another region), a 404 or a 5xx says nothing about who may read it.
+            where_to = response.headers.get("location") or response.headers.get(
+                "x-amz-bucket-region"
+            )
+            problems.append(
+                f"{bucket.where}: the anonymous read could not be judged: GET {redactor.url(url)} "
+                f"without credentials answered {status}"
+                + (f" (pointing to {redactor.url(where_to)})" if where_to else "")
+                + ", not 401 or 403; set deps.s3.endpoint_url (and region) to where the bucket is"
             )
     finally:
         if probe:

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from prometheus_client import generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
@@ -92,6 +92,16 @@ def create_app(settings: Settings, faults: FaultState, data_dir: Path) -> tuple[
             "debug": True,
             "settings": settings.model_dump(exclude={"secret_key", "control_token"}),
         }
+
+    # Old console paths that redirect to the current ones, as frameworks keep them: a probe
+    # that stops at the 302 judges nothing.
+    @app.get("/swagger-ui.html", include_in_schema=False)
+    def swagger_ui_redirect() -> RedirectResponse:
+        return RedirectResponse("/docs", status_code=302)
+
+    @app.get("/console", include_in_schema=False)
+    def console_redirect() -> RedirectResponse:
+        return RedirectResponse("/debug", status_code=302)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> PlainTextResponse:
