@@ -126,3 +126,40 @@ def test_failure_during_a_test_is_kept_apart_from_check_failures(pytester: pytes
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*could not reach GET http://127.0.0.1:*/x: connection refused*"])
     assert_no_plugin_traceback(result)
+
+
+def test_a_bug_in_the_plugin_is_a_failure_that_names_it(
+    pytester: pytest.Pytester, reference: Reference
+) -> None:
+    """A check never vanishes, and a red is never blamed on the target for our bug: an
+    exception raised inside the plugin fails the check naming it, where, and the version; a
+    team's own check that raises keeps its own traceback."""
+    from pytest_deploycheck._version import __version__
+
+    pytester.makeconftest(
+        "import pytest_deploycheck.checks.expect as expect\n"
+        "expect.CheckFailed = None  # a bug: expect_status() calls None\n"
+    )
+    pytester.makepyfile(
+        test_checks="""
+        from pytest_deploycheck import expect_status
+
+        def test_uses_a_helper(http):
+            expect_status(http.get("/api/v1/health"), 599)
+
+        def test_own_bug():
+            {}["missing"]
+        """
+    )
+    result = pytester.runpytest("--base-url", reference.url, "-rf", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            f"*internal error in pytest-deploycheck {__version__}: test_checks.py::"
+            "test_uses_a_helper (call) raised TypeError: * at pytest_deploycheck.checks.expect:*; "
+            "this is a bug of the plugin, not of the target: please report it*",
+        ]
+    )
+    output = result.stdout.str()
+    own = output.split("_ test_own_bug _", 1)[1].split("deploycheck", 1)[0]
+    assert "internal error" not in own and "KeyError" in own

@@ -23,6 +23,7 @@ import pytest
 
 from pytest_deploycheck.config import ConfigError, Requested, TargetEnv, resolve
 from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnreachable
+from pytest_deploycheck.evidence.finding import internal_error
 from pytest_deploycheck.evidence.review import write_exchanges
 from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fixtures by name here)
     CONTEXT,
@@ -586,7 +587,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if context is None:
         return report
     error = call.excinfo.value if call.excinfo is not None else None
-    if report.failed and isinstance(error, DeployCheckError):
+    if report.failed and error is not None and _raised_by_the_plugin(call.excinfo, item):
+        # A bug of ours (a KeyError in a fixture): a failure that names it, not the target.
+        message = internal_error(f"{item.nodeid} ({report.when})", error)
+        report.longrepr = message
+        report.user_properties.append((CAUSE, message.split(";", 1)[0]))
+    elif report.failed and isinstance(error, DeployCheckError):
         # Our messages say what happened; a traceback through the plugin would only hide it.
         report.longrepr = str(error)
         if isinstance(error, CheckFailed) and error.cause:
@@ -658,6 +664,36 @@ def _review_every_answer(
     from pytest_deploycheck.plugin.passive import review_the_run
 
     review_the_run(session, context)  # a bug of ours there fails its checks, naming it
+
+
+def _raised_by_the_plugin(
+    excinfo: pytest.ExceptionInfo[BaseException] | None, item: pytest.Item
+) -> bool:
+    """An exception that is no verdict on the target (not an assertion, a check's failure or a
+    skip) whose nearest frame of code written for the run, going outwards from where it was
+    raised and past the libraries it went through, is the plugin's (its package or a shipped
+    suite), not the check file's own."""
+    if excinfo is None or isinstance(
+        excinfo.value,
+        (AssertionError, DeployCheckError, KeyboardInterrupt, pytest.skip.Exception),
+    ):
+        return False
+    if isinstance(excinfo.value, (pytest.fail.Exception, pytest.exit.Exception)):
+        return False
+    ours = str(Path(__file__).resolve().parent.parent)
+    suites = shipped("suites")
+    frames = []
+    tb = excinfo.tb
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    for filename in reversed(frames):
+        resolved = str(Path(filename).resolve())
+        if resolved.startswith(ours) or (suites is not None and resolved.startswith(str(suites))):
+            return True
+        if Path(resolved) == Path(str(item.path)).resolve() or "conftest" in resolved:
+            return False  # the team's own check or fixture
+    return False
 
 
 def _publish(config: pytest.Config, verdict: Verdict, context: DeployContext) -> None:
