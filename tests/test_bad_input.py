@@ -151,7 +151,10 @@ def test_a_bug_in_the_plugin_is_a_failure_that_names_it(
             {}["missing"]
         """
     )
-    result = pytester.runpytest("--base-url", reference.url, "-rf", "-p", "no:cacheprovider")
+    # In its own process: the conftest breaks the plugin's module for that process only.
+    result = pytester.runpytest_subprocess(
+        "--base-url", reference.url, "-rf", "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [
