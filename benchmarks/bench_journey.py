@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx  # noqa: E402
 
 from benchmarks._timing import pytest_command, report, time_command  # noqa: E402
-from pytest_deploycheck.checks.sample_pdf import make_pdf  # noqa: E402
 from pytest_deploycheck.run import embedded  # noqa: E402
+from pytest_deploycheck.target.sample_pdf import make_pdf  # noqa: E402
 
 # The issue asks for health + auth + journey; -m smoke also selects the security suite.
 SMOKE = "smoke and not security"

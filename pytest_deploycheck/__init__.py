@@ -21,26 +21,8 @@ The package, for a reader of its source::
 """
 
 from pytest_deploycheck._version import __version__
-from pytest_deploycheck.checks.accounts import AuthApi
 from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg
-from pytest_deploycheck.checks.expect import (
-    describe,
-    excerpt,
-    expect_latency,
-    expect_no_problems,
-    expect_status,
-    json_body,
-    json_field,
-)
 from pytest_deploycheck.checks.health import expect_status_value
-from pytest_deploycheck.checks.journey import (
-    DownloadedDeck,
-    JobRun,
-    UploadedJob,
-    deck_id_of,
-    without_query,
-)
-from pytest_deploycheck.checks.sample_pdf import make_pdf
 from pytest_deploycheck.checks.security.exposure import Landing, follow_within, leaks
 from pytest_deploycheck.checks.security.policy import REPORT_PROPERTY as SECURITY_PROPERTY
 from pytest_deploycheck.checks.security.policy import evaluate as evaluate_headers
@@ -95,11 +77,29 @@ from pytest_deploycheck.load.criteria import Criterion as LoadCriterion
 from pytest_deploycheck.load.criteria import parse_all as parse_load_criteria
 from pytest_deploycheck.load.report import LoadReport
 from pytest_deploycheck.load.run import LoadRun, run_locust
+from pytest_deploycheck.plugin.context import DeployContext
 from pytest_deploycheck.plugin.fixtures import connect_host, deploy_context
 from pytest_deploycheck.run.client import DeployClient, Exchange
-from pytest_deploycheck.run.context import DeployContext
+from pytest_deploycheck.run.expect import (
+    describe,
+    excerpt,
+    expect_latency,
+    expect_no_problems,
+    expect_status,
+    json_body,
+    json_field,
+)
 from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunUser
+from pytest_deploycheck.target.accounts import AuthApi
+from pytest_deploycheck.target.journey import (
+    DownloadedDeck,
+    JobRun,
+    UploadedJob,
+    deck_id_of,
+    without_query,
+)
+from pytest_deploycheck.target.sample_pdf import make_pdf
 
 __all__ = [
     "SECURITY_PROPERTY",

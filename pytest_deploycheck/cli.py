@@ -100,7 +100,7 @@ def _cleanup(env_name: str | None, config_path: str | None) -> int:
 
     from pytest_deploycheck.config import Requested, resolve
     from pytest_deploycheck.errors import DeployCheckError
-    from pytest_deploycheck.run import leftovers
+    from pytest_deploycheck.plugin import leftovers
     from pytest_deploycheck.run.redaction import Redactor
 
     rootdir = Path.cwd()

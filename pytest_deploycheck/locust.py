@@ -5,7 +5,6 @@ standard library with gevent, which must never happen inside pytest.
 """
 
 from pytest_deploycheck.checks.apkg import validate_apkg
-from pytest_deploycheck.checks.sample_pdf import make_pdf
 from pytest_deploycheck.load.locust import (
     DeployCheckUser,
     LoadState,
@@ -13,6 +12,7 @@ from pytest_deploycheck.load.locust import (
     install,
     route_name,
 )
+from pytest_deploycheck.target.sample_pdf import make_pdf
 
 __all__ = [
     "DeployCheckUser",

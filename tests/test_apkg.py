@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pytest_deploycheck.checks.apkg import validate_apkg
-from pytest_deploycheck.checks.sample_pdf import SENTENCES, make_pdf
 from pytest_deploycheck.reference.cards import Card, extract_text, make_cards, write_apkg
+from pytest_deploycheck.target.sample_pdf import SENTENCES, make_pdf
 
 
 def deck_bytes(tmp_path: Path, cards: list[Card], blank: bool = False) -> bytes:

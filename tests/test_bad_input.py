@@ -137,7 +137,7 @@ def test_a_bug_in_the_plugin_is_a_failure_that_names_it(
     from pytest_deploycheck._version import __version__
 
     pytester.makeconftest(
-        "import pytest_deploycheck.checks.expect as expect\n"
+        "import pytest_deploycheck.run.expect as expect\n"
         "expect.CheckFailed = None  # a bug: expect_status() calls None\n"
     )
     pytester.makepyfile(
@@ -159,7 +159,7 @@ def test_a_bug_in_the_plugin_is_a_failure_that_names_it(
     result.stdout.fnmatch_lines(
         [
             f"*internal error in pytest-deploycheck {__version__}: test_checks.py::"
-            "test_uses_a_helper (call) raised TypeError: * at pytest_deploycheck.checks.expect:*; "
+            "test_uses_a_helper (call) raised TypeError: * at pytest_deploycheck.run.expect:*; "
             "this is a bug of the plugin, not of the target: please report it*",
         ]
     )

@@ -384,7 +384,7 @@ def test_production_uses_the_smoke_account_and_skips_destructive(
 def test_user_supplied_sample_pdf(
     suite_project: SuiteProject, reference: Reference, faults: Faults
 ) -> None:
-    from pytest_deploycheck.checks.sample_pdf import make_pdf
+    from pytest_deploycheck.target.sample_pdf import make_pdf
 
     own = suite_project.pytester.path / "lecture.pdf"
     own.write_bytes(
@@ -462,8 +462,8 @@ def test_misnamed_token_field_says_what_the_answer_has(
 def test_json_field_on_a_list_body_is_a_check_failure() -> None:
     import httpx
 
-    from pytest_deploycheck.checks.expect import json_field
     from pytest_deploycheck.errors import CheckFailed
+    from pytest_deploycheck.run.expect import json_field
 
     response = httpx.Response(
         200, json=[1, 2], request=httpx.Request("GET", "https://x.example/info")

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pytest_deploycheck.checks.sample_pdf import make_pdf
 from pytest_deploycheck.run import embedded
+from pytest_deploycheck.target.sample_pdf import make_pdf
 from tests.conftest import Faults, Reference, start_reference
 
 

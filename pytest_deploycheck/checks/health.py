@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from pytest_deploycheck.checks.expect import describe
 from pytest_deploycheck.errors import CheckFailed
+from pytest_deploycheck.run.expect import describe
 
 
 def expect_status_value(

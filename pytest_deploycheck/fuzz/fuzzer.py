@@ -9,7 +9,7 @@ import pytest
 
 from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnreachable
 from pytest_deploycheck.fuzz.runner import FuzzReport, FuzzRun, is_protected, is_readable
-from pytest_deploycheck.run.context import DeployContext
+from pytest_deploycheck.plugin.context import DeployContext
 
 
 class SchemaFuzzer:

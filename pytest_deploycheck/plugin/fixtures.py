@@ -26,16 +26,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_deploycheck.checks import journey
-from pytest_deploycheck.checks.accounts import AuthApi
 from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.config.schema import InfraHost
 from pytest_deploycheck.infra.hosts import TESTINFRA_OPTIONS, DeployHost
+from pytest_deploycheck.plugin.context import DeployContext
+from pytest_deploycheck.plugin.journey_ahead import sample_pdf_for
 from pytest_deploycheck.run.client import DeployClient
-from pytest_deploycheck.run.context import DeployContext
-from pytest_deploycheck.run.journey_ahead import sample_pdf_for
 from pytest_deploycheck.run.store import RunUser
+from pytest_deploycheck.target import journey
+from pytest_deploycheck.target.accounts import AuthApi
 
 if TYPE_CHECKING:
     from pytest_deploycheck.fuzz.fuzzer import SchemaFuzzer

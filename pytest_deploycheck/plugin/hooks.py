@@ -2,7 +2,7 @@
 
 Loaded through the ``pytest11`` entry point. Fixtures live in
 :mod:`pytest_deploycheck.plugin.fixtures`; what a run targets lives in
-:mod:`pytest_deploycheck.run.context`.
+:mod:`pytest_deploycheck.plugin.context`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import tempfile
 import threading
 import uuid
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from pytest_deploycheck.config import ConfigError, Requested, TargetEnv, resolve
 from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnreachable
 from pytest_deploycheck.evidence.finding import internal_error
 from pytest_deploycheck.evidence.review import write_exchanges
+from pytest_deploycheck.plugin.context import DeployContext
 from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fixtures by name here)
     CONTEXT,
     EXCHANGES_FROM,
@@ -48,11 +50,10 @@ from pytest_deploycheck.plugin.fixtures import (  # noqa: F401  (pytest finds fi
     smoke_user,
     uploaded_job,
 )
+from pytest_deploycheck.plugin.leftovers import ledger_path
 from pytest_deploycheck.plugin.option_types import positive_seconds
 from pytest_deploycheck.plugin.reporting import CAUSE, UNREACHABLE, RunReporting, redact_report
 from pytest_deploycheck.plugin.verdict import Verdict, write_facts
-from pytest_deploycheck.run.context import DeployContext
-from pytest_deploycheck.run.leftovers import ledger_path
 from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.shipped import shipped
 
@@ -683,7 +684,7 @@ def _raised_by_the_plugin(
     ours = str(Path(__file__).resolve().parent.parent)
     suites = shipped("suites")
     frames = []
-    tb = excinfo.tb
+    tb: TracebackType | None = excinfo.tb
     while tb is not None:
         frames.append(tb.tb_frame.f_code.co_filename)
         tb = tb.tb_next

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from pytest_deploycheck.checks.security.policy import REPORT_PROPERTY, ItemGrade, grade
+from pytest_deploycheck.plugin.context import DeployContext
 from pytest_deploycheck.plugin.fixtures import CONTEXT, EXAMINED, RECOMMENDATION
 from pytest_deploycheck.plugin.verdict import (
     EXIT_CHECKS_FAILED,
@@ -28,7 +29,6 @@ from pytest_deploycheck.plugin.verdict import (
     plugin_version,
     read_facts,
 )
-from pytest_deploycheck.run.context import DeployContext
 from pytest_deploycheck.run.redaction import Redactor
 
 UNREACHABLE = "deploycheck_unreachable"

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from pytest_deploycheck.checks.expect import describe
 from pytest_deploycheck.run.client import DeployClient, path_under
+from pytest_deploycheck.run.expect import describe
 
 LEAKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Python traceback", re.compile(r"Traceback \(most recent call last\)")),

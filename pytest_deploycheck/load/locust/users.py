@@ -1,7 +1,7 @@
 """Locust users bound to the env, and the process's sign-in they share.
 
 Sign-in, refresh and cleanup are the accounts code the pytest side uses
-(:mod:`pytest_deploycheck.checks.accounts`), not written again here.
+(:mod:`pytest_deploycheck.target.accounts`), not written again here.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import gevent
 from gevent.lock import Semaphore
 from locust import FastHttpUser
 
-from pytest_deploycheck.checks.accounts import AuthApi, cleanup, provision
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.load.locust.state import LoadState
 from pytest_deploycheck.run.auth_budget import AuthBudget
 from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.store import RunUser
+from pytest_deploycheck.target.accounts import AuthApi, cleanup, provision
 
 TOKEN_ENV = "DEPLOYCHECK_LOAD_ACCESS_TOKEN"
 REFRESH_ENV = "DEPLOYCHECK_LOAD_REFRESH_TOKEN"

@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 
-from pytest_deploycheck.checks.expect import describe, excerpt, expect_status, json_body, json_field
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed, ConfigError, DeployCheckError
 from pytest_deploycheck.run.auth_budget import AuthBudget
 from pytest_deploycheck.run.client import DeployClient
+from pytest_deploycheck.run.expect import describe, excerpt, expect_status, json_body, json_field
 from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunUser
 

@@ -17,15 +17,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from pytest_deploycheck.checks import journey
 from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg
-from pytest_deploycheck.checks.sample_pdf import make_pdf
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import ConfigError
 from pytest_deploycheck.run.client import DeployClient, Exchange
+from pytest_deploycheck.target import journey
+from pytest_deploycheck.target.sample_pdf import make_pdf
 
 if TYPE_CHECKING:
-    from pytest_deploycheck.run.context import DeployContext
+    from pytest_deploycheck.plugin.context import DeployContext
 
 T = TypeVar("T")
 

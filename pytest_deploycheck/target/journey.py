@@ -10,10 +10,10 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from pytest_deploycheck.checks.expect import describe, expect_status, json_body, json_field
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed
 from pytest_deploycheck.run.client import MAX_BODY, DeployClient
+from pytest_deploycheck.run.expect import describe, expect_status, json_body, json_field
 from pytest_deploycheck.run.store import RunUser
 
 UPLOAD_NAME = "deploycheck-smoke.pdf"

@@ -25,7 +25,7 @@ from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunStore, RunUser
 
 if TYPE_CHECKING:
-    from pytest_deploycheck.run.journey_ahead import JourneyAhead
+    from pytest_deploycheck.plugin.journey_ahead import JourneyAhead
 
 
 @dataclass
@@ -64,7 +64,7 @@ class DeployContext:
     def journey_ahead(self) -> JourneyAhead:
         """The journey's upload and job, followed in the background (started on first use)."""
         if self._journey_ahead is None:
-            from pytest_deploycheck.run.journey_ahead import JourneyAhead
+            from pytest_deploycheck.plugin.journey_ahead import JourneyAhead
 
             self._journey_ahead = JourneyAhead(self)
         return self._journey_ahead
@@ -87,7 +87,7 @@ class DeployContext:
 
     def run_user(self, label: str, client: DeployClient) -> RunUser:
         """This run's user ``label`` ("smoke", "other"), signed in once per run (xdist included)."""
-        from pytest_deploycheck.checks.accounts import AuthApi, provision, throwaway_handle
+        from pytest_deploycheck.target.accounts import AuthApi, provision, throwaway_handle
 
         assert client.env is not None
         api = AuthApi(client, client.env, self.auth_budget)
@@ -147,7 +147,7 @@ class DeployContext:
         contents = self.store.contents()
         if not contents["users"] and not contents["created"] and not contents.get("pending"):
             return []
-        from pytest_deploycheck.checks.accounts import AuthApi, cleanup
+        from pytest_deploycheck.target.accounts import AuthApi, cleanup
 
         target = self.target or self.env
         if target.is_embedded:
