@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from pytest_deploycheck import load_config, resolve_env
-from pytest_deploycheck.config.resolve import validate_selected
+from pytest_deploycheck.load.criteria import check_load_settings
+from pytest_deploycheck.run.embedded import run_checks
 from tests.conftest import Reference, SuiteProject
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -28,7 +29,8 @@ def test_example_config_loads_and_validates(path: Path) -> None:
     assert config.envs, path
     for name in config.envs:
         env = resolve_env(config, name, environ=SECRETS)
-        validate_selected(env, load_profile="smoke")
+        for check in (*run_checks(), check_load_settings):
+            check(env, "smoke", {"load_profile": "--load-profile"})
         assert env.base_url.startswith("https://")
 
 

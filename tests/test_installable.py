@@ -59,7 +59,7 @@ def test_the_wheel_holds_the_suites_locustfiles_and_metadata(dist: Path) -> None
     assert metadata["Description-Content-Type"] == "text/markdown"
     assert "# pytest-deploycheck" in (metadata.get_payload() or "")
     assert "deploycheck = pytest_deploycheck.plugin.hooks" in entry_text
-    assert "deploycheck-load = pytest_deploycheck.load.pytest_plugin" in entry_text
+    assert "deploycheck-load = pytest_deploycheck.plugin.load_options" in entry_text
     (sdist,) = dist.glob("*.tar.gz")
     with tarfile.open(sdist) as archive:
         members = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}

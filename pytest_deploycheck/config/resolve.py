@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pydantic import ValidationError
 
@@ -49,6 +49,14 @@ class Setting(Generic[T]):
         return f"{self.value} (from {self.origin})" if self.origin else str(self.value)
 
 
+class EnvCheck(Protocol):
+    """Raises ConfigError when ``env`` (the selected one) cannot be used as configured."""
+
+    def __call__(
+        self, env: TargetEnv, load_profile: str | None, flags: Mapping[str, str]
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class Requested:
     """What the caller was given on its command line; ``None`` where nothing was given.
@@ -64,6 +72,9 @@ class Requested:
     job_deadline_s: float | None = None
     load_profile: str | None = None
     auth_rate_limit: str | None = None
+    # What only the selected env must satisfy, checked by the parts that own it (the TLS
+    # bundle, fault names, load criteria and profiles): config/ imports none of them.
+    checks: tuple[EnvCheck, ...] = ()
     flags: Mapping[str, str] = field(
         default_factory=lambda: {
             "env": "--env",
@@ -150,7 +161,8 @@ def resolve(
                 )
                 message = exc.errors()[0]["msg"].removeprefix("Value error, ")
                 raise ConfigError(f"{where}: {message}") from None
-        validate_selected(env, requested.load_profile, flags)
+        for check in requested.checks:
+            check(env, requested.load_profile, flags)
 
     if env is None:
         base_url = Setting[str | None](None, "")
@@ -172,44 +184,6 @@ def resolve(
         destructive_allowed=_destructive(env, requested.allow_destructive, flags),
         job_deadline_s=_job_deadline(env, requested.job_deadline_s, flags),
     )
-
-
-def validate_selected(
-    env: TargetEnv, load_profile: str | None, flags: Mapping[str, str] | None = None
-) -> None:
-    """Check what only the selected env needs: fault names, load criteria, the load profile."""
-    flags = flags or Requested().flags
-    where = f"env {env.name!r}"
-    if env.ca_bundle:
-        from pytest_deploycheck.run.client import tls_verification
-
-        if not Path(env.ca_bundle).is_file():
-            raise ConfigError(f"{where}, key 'ca_bundle': no file at {env.ca_bundle!r}")
-        try:
-            tls_verification(env)
-        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-            raise ConfigError(
-                f"{where}, key 'ca_bundle': {env.ca_bundle!r} is not a PEM certificate bundle ({exc})"
-            ) from None
-    if env.is_embedded and env.embedded.faults:
-        from pytest_deploycheck.reference.faults import UnknownFault, parse
-
-        try:
-            parse(env.embedded.faults)
-        except UnknownFault as exc:
-            raise ConfigError(f"{where}, key 'embedded.faults' (or {FAULTS_VAR}): {exc}") from None
-    from pytest_deploycheck.load.criteria import parse_all
-    from pytest_deploycheck.load.profiles import select
-
-    try:
-        parse_all(env.load.criteria)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}, key 'load.criteria': {exc}") from None
-    if load_profile is not None:
-        try:
-            select(load_profile, env.load.profiles)
-        except ConfigError as exc:
-            raise ConfigError(f"{flags['load_profile']}: {exc}") from None
 
 
 def _destructive(env: TargetEnv | None, option: bool, flags: Mapping[str, str]) -> Setting[bool]:

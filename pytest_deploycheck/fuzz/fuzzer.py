@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
+from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnreachable
 from pytest_deploycheck.fuzz.runner import FuzzReport, FuzzRun, is_protected, is_readable
-from pytest_deploycheck.plugin.context import DeployContext
+from pytest_deploycheck.run.client import DeployClient
+from pytest_deploycheck.run.store import RunStore
+
+
+class FuzzContext(Protocol):
+    """What fuzzing needs of the run (the plugin's DeployContext is one)."""
+
+    @property
+    def destructive_allowed(self) -> tuple[bool, str]: ...
+
+    @property
+    def store(self) -> RunStore: ...
+
+    def reach(self) -> TargetEnv: ...
+
+    def client(self) -> DeployClient: ...
 
 
 class SchemaFuzzer:
@@ -17,7 +33,7 @@ class SchemaFuzzer:
 
     def __init__(
         self,
-        context: DeployContext,
+        context: FuzzContext,
         sign_in: Callable[[], str],
         seed: int,
         recommend: Callable[[str], None],

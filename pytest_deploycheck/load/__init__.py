@@ -5,7 +5,6 @@
     profiles       smoke, baseline, stress, spike, soak
     report         the verdict as it crosses from Locust to pytest (one typed class)
     run            running Locust in its own process for pytest
-    pytest_plugin  the load suite's pytest options (entry point ``deploycheck-load``)
     locust/        the Locust side: state, events, shape, users
 
 Only :mod:`.locust` imports locust, and only a locustfile imports it:

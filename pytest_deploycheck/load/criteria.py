@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import ConfigError
 
 ALL = "all"
@@ -184,3 +185,18 @@ class Verdict:
     @property
     def limit_text(self) -> str:
         return f"{self.criterion.op} {self.criterion.show(self.criterion.limit)}"
+
+
+def check_load_settings(env: TargetEnv, load_profile: str | None, flags: Mapping[str, str]) -> None:
+    """The env's load criteria parse, and the chosen profile exists (a config error at start)."""
+    from pytest_deploycheck.load.profiles import select
+
+    try:
+        parse_all(env.load.criteria)
+    except ConfigError as exc:
+        raise ConfigError(f"env {env.name!r}, key 'load.criteria': {exc}") from None
+    if load_profile is not None:
+        try:
+            select(load_profile, env.load.profiles)
+        except ConfigError as exc:
+            raise ConfigError(f"{flags['load_profile']}: {exc}") from None

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from pytest_deploycheck.config import ConfigError, Requested, TargetEnv, resolve
+from pytest_deploycheck.config.resolve import EnvCheck
 from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnreachable
 from pytest_deploycheck.evidence.finding import internal_error
 from pytest_deploycheck.evidence.review import write_exchanges
@@ -316,6 +317,13 @@ def _end_like_ctrl_c_on_sigterm(config: pytest.Config) -> None:
     config.add_cleanup(restore)
 
 
+def _selected_env_checks() -> tuple[EnvCheck, ...]:
+    from pytest_deploycheck.load.criteria import check_load_settings
+    from pytest_deploycheck.run.embedded import run_checks
+
+    return (*run_checks(), check_load_settings)
+
+
 def _build_context(config: pytest.Config) -> DeployContext:
     option = config.getoption
     resolution = resolve(
@@ -328,6 +336,7 @@ def _build_context(config: pytest.Config) -> DeployContext:
             job_deadline_s=option("deploycheck_job_deadline"),
             load_profile=option("deploycheck_load_profile", None),
             auth_rate_limit=option("deploycheck_auth_rate_limit"),
+            checks=_selected_env_checks(),
         ),
         rootdir=Path(config.rootpath),
     )

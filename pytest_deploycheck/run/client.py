@@ -20,15 +20,16 @@ import functools
 import re
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.errors import CheckFailed, TargetUnreachable
+from pytest_deploycheck.errors import CheckFailed, ConfigError, TargetUnreachable
 from pytest_deploycheck.run.deadline import Deadline
 from pytest_deploycheck.run.redaction import MASK, Redactor, is_textual
 
@@ -335,6 +336,21 @@ def client_timeout(env: TargetEnv) -> httpx.Timeout:
         write=env.timeouts.read,
         pool=env.timeouts.connect,
     )
+
+
+def check_ca_bundle(env: TargetEnv, load_profile: str | None, flags: Mapping[str, str]) -> None:
+    """The env's ``ca_bundle`` is a PEM bundle ssl can load (a config error at start)."""
+    if not env.ca_bundle:
+        return
+    where = f"env {env.name!r}, key 'ca_bundle'"
+    if not Path(env.ca_bundle).is_file():
+        raise ConfigError(f"{where}: no file at {env.ca_bundle!r}")
+    try:
+        tls_verification(env)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        raise ConfigError(
+            f"{where}: {env.ca_bundle!r} is not a PEM certificate bundle ({exc})"
+        ) from None
 
 
 def tls_verification(env: TargetEnv) -> ssl.SSLContext:

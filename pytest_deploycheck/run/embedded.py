@@ -22,11 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from filelock import FileLock
 
+from pytest_deploycheck.config import TargetEnv
+from pytest_deploycheck.config.resolve import EnvCheck
 from pytest_deploycheck.errors import ConfigError, TargetUnreachable
 
 STATE_FILE = "state.json"
@@ -214,3 +217,26 @@ def keep_log(state_dir: Path, run_id: str) -> Path | None:
     ]:
         old.unlink(missing_ok=True)
     return target
+
+
+def check_faults(env: TargetEnv, load_profile: str | None, flags: Mapping[str, str]) -> None:
+    """An embedded env's fault names are the reference deployment's (a config error at start)."""
+    if not (env.is_embedded and env.embedded.faults):
+        return
+    from pytest_deploycheck.config.resolve import FAULTS_VAR
+    from pytest_deploycheck.reference.faults import UnknownFault, parse
+
+    try:
+        parse(env.embedded.faults)
+    except UnknownFault as exc:
+        raise ConfigError(
+            f"env {env.name!r}, key 'embedded.faults' (or {FAULTS_VAR}): {exc}"
+        ) from None
+
+
+# What a selected env must satisfy that the run's own parts know (the load side adds its own).
+def run_checks() -> tuple[EnvCheck, ...]:
+    """The checks of a selected env that the run's own parts own: the CA bundle, the faults."""
+    from pytest_deploycheck.run.client import check_ca_bundle
+
+    return (check_ca_bundle, check_faults)

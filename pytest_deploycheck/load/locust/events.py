@@ -23,12 +23,13 @@ from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.config.resolve import Requested, resolve
 from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.load import criteria as criteria_module
-from pytest_deploycheck.load.criteria import Verdict
+from pytest_deploycheck.load.criteria import Verdict, check_load_settings
 from pytest_deploycheck.load.locust.state import LoadState
 from pytest_deploycheck.load.locust.users import DeployCheckUser, LoadSession
 from pytest_deploycheck.load.profiles import select
 from pytest_deploycheck.load.report import CriterionResult, EndpointErrors, LoadReport
 from pytest_deploycheck.load.stats import Recorder, judge
+from pytest_deploycheck.run.embedded import run_checks
 
 log = logging.getLogger("deploycheck.load")
 
@@ -95,6 +96,7 @@ class LoadEvents:
                     config_path=options.deploycheck_config,
                     load_profile=options.load_profile,
                     flags=LOCUST_FLAGS,
+                    checks=(*run_checks(), check_load_settings),
                 ),
                 rootdir=Path.cwd(),
             )

@@ -1,0 +1,1 @@
+"""What is checked: health, decks, security (headers, exposure, TLS)."""

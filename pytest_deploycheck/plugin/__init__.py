@@ -1,0 +1,1 @@
+"""The pytest plugin: hooks (the entry point), options, fixtures, the run owner, reporting."""
