@@ -27,9 +27,10 @@ import httpx
 
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.config.schema import parse_rate_limit
-from pytest_deploycheck.errors import DeployCheckError
+from pytest_deploycheck.errors import CheckFailed, DeployCheckError
 from pytest_deploycheck.evidence.replay import curl_command
 from pytest_deploycheck.run.client import DeployClient, Exchange
+from pytest_deploycheck.run.pacing import RateBudget, retry_after_seconds
 
 if sys.version_info >= (3, 11):
     ExceptionGroups = BaseExceptionGroup  # noqa: F821  (a builtin from 3.11)
@@ -83,21 +84,6 @@ class FuzzReport:
         return "\n".join(lines)
 
 
-class Pacer:
-    """At most ``calls`` requests per ``window`` seconds, spread evenly."""
-
-    def __init__(self, rate_limit: str) -> None:
-        calls, window = parse_rate_limit(rate_limit)
-        self.interval = window / calls if calls else 0.0
-        self._next = 0.0
-
-    def wait(self) -> None:
-        now = time.monotonic()
-        if self._next > now:
-            time.sleep(self._next - now)
-        self._next = max(now, self._next) + self.interval
-
-
 class FuzzRun:
     """One fuzz run against one env, with one token."""
 
@@ -126,7 +112,10 @@ class FuzzRun:
         fuzz = env.fuzz
         self.examples = fuzz.smoke_examples if mode == "smoke" else fuzz.examples
         self.budget_s = fuzz.smoke_time_budget_s if mode == "smoke" else fuzz.time_budget_s
-        self.pacer = Pacer(fuzz.rate_limit)
+        calls, window = parse_rate_limit(fuzz.rate_limit)
+        self.pacer = RateBudget(
+            calls, window, self.budget_s, setting="the fuzz time budget", kind="fuzz"
+        )
         self.report = FuzzReport(seed=seed, mode=mode, left_out=list(left_out))
         self.gap_level = env.contract.undeclared_errors
         self.on_created = on_created
@@ -361,7 +350,11 @@ class FuzzRun:
         }
         body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
         for attempt in (1, 2):
-            self.pacer.wait()
+            try:
+                self.pacer.spend(f"{prepared.method} {prepared.path_url}")
+            except CheckFailed:  # no time left to wait for the limit: not the target's fault
+                self.report.out_of_time = True
+                return None
             try:
                 response = self.client.request(
                     str(prepared.method),
@@ -378,10 +371,11 @@ class FuzzRun:
             if response.status_code != 429 or attempt == 2:
                 break
             self.report.rate_limited += 1
-            wait = _retry_after(response) + 1.0
-            if time.monotonic() + wait >= self._deadline:
+            wait = retry_after_seconds(response)
+            if time.monotonic() + (wait or 1.0) + 1.0 >= self._deadline:
                 return None  # no time left to wait for the limit: not the target's fault
-            time.sleep(wait)
+            if not self.pacer.refused(wait, f"{prepared.method} {prepared.path_url}"):
+                return None
         if response.status_code == 429:
             return None
         exchange = self.client.exchanges[-1]
@@ -420,13 +414,6 @@ class FuzzRun:
                 "to a request without a token",
                 sent[1],
             )
-
-
-def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(0.0, float(response.headers.get("retry-after", "1")))
-    except ValueError:
-        return 1.0
 
 
 def _unreadable_reason(result: Any) -> str:

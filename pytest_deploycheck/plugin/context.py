@@ -19,8 +19,8 @@ import httpx
 
 from pytest_deploycheck.config import ConfigFile, Resolution, TargetEnv
 from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
-from pytest_deploycheck.run.auth_budget import AuthBudget
 from pytest_deploycheck.run.client import DeployClient, Exchange, endpoint_of
+from pytest_deploycheck.run.pacing import AuthBudget
 from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunStore, RunUser
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.run.auth_budget import AuthBudget
 from pytest_deploycheck.run.client import DeployClient
+from pytest_deploycheck.run.pacing import AuthBudget
 from pytest_deploycheck.target.accounts import AuthApi, cleanup, throwaway_handle
 
 LEDGER_DIR = Path(".deploycheck") / "runs"

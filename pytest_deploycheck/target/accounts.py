@@ -9,7 +9,6 @@ surely reopened, within ``auth.rate_limit_wait_s`` in all.
 
 from __future__ import annotations
 
-import email.utils
 import secrets
 import time
 from collections.abc import Callable
@@ -19,9 +18,9 @@ import httpx
 
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed, ConfigError, DeployCheckError
-from pytest_deploycheck.run.auth_budget import AuthBudget
 from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.expect import describe, excerpt, expect_status, json_body, json_field
+from pytest_deploycheck.run.pacing import AuthBudget, retry_after_seconds
 from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunUser
 
@@ -99,27 +98,6 @@ def fill(template: dict[str, str], **values: str) -> dict[str, str]:
     known = {"display_name": DISPLAY_NAME, "email": "", "password": "", "username": ""}
     known.update(values)
     return {key: str(value).format_map(known) for key, value in template.items()}
-
-
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
-        try:
-            body = response.json()
-            value = (
-                str(body.get("retry_after"))
-                if isinstance(body, dict) and "retry_after" in body
-                else None
-            )
-        except ValueError:
-            value = None
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
 def provision(

@@ -20,8 +20,8 @@ from locust import FastHttpUser
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.load.locust.state import LoadState
-from pytest_deploycheck.run.auth_budget import AuthBudget
 from pytest_deploycheck.run.client import DeployClient
+from pytest_deploycheck.run.pacing import AuthBudget
 from pytest_deploycheck.run.store import RunUser
 from pytest_deploycheck.target.accounts import AuthApi, cleanup, provision
 

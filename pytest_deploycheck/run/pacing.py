@@ -1,4 +1,5 @@
-"""The target's auth rate limit, spent without meeting it.
+"""Rate limits, spent without meeting them: one pacer and one Retry-After parser for the
+auth calls, fuzzing and the load users' sign-ins.
 
 Real services limit register, login and refresh together (the Anki
 Compendium: 5 calls a minute per client IP, one bucket for all three), and
@@ -16,6 +17,7 @@ while the run's total wait stays within ``auth.rate_limit_wait_s``.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import math
 import threading
@@ -23,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 from filelock import FileLock
 
 from pytest_deploycheck.config import TargetEnv
@@ -30,24 +33,59 @@ from pytest_deploycheck.errors import CheckFailed
 
 # The server starts its window when the call arrives, a little after we record it.
 MARGIN_S = 0.5
-_FILE = "auth-calls.json"
 
 
-class AuthBudget:
-    """Paces the run's rate-limited auth calls; one per run (a file) or per process (memory)."""
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """How long a 429 (or 503) asks to wait: ``Retry-After`` in seconds or as an HTTP date, or
+    a JSON body's ``retry_after``; None when it does not say, or says something unreadable
+    (``Retry-After: soon``)."""
+    value = response.headers.get("retry-after")
+    if value is None:
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict) or "retry_after" not in body:
+            return None
+        value = str(body["retry_after"])
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+class RateBudget:
+    """At most ``limit`` calls in any ``window_s`` (a sliding window, as real limiters count),
+    waited for before each call; after a 429, every call waits until the window has surely
+    reopened. Shared by the run's processes through ``state_dir`` (a file), else in memory.
+    Waits past ``allowed_wait_s`` in all fail, naming ``setting`` (where that is set)."""
 
     def __init__(
         self,
-        env: TargetEnv,
+        limit: int,
+        window_s: float,
+        allowed_wait_s: float,
+        *,
+        setting: str,
+        kind: str,
         state_dir: Path | None = None,
         on_wait: Callable[[str], None] | None = None,
     ) -> None:
-        self.env = env
-        self.limit, self.window_s = env.auth.rate_limit_parsed
-        self.allowed_wait_s = env.auth.rate_limit_wait_s
+        self.kind = kind  # "auth", "fuzz": what the calls are, in messages
+        self.limit, self.window_s = limit, window_s
+        self.allowed_wait_s = allowed_wait_s
+        self.setting = setting
         self.on_wait = on_wait
-        self._path = state_dir / _FILE if state_dir else None
-        self._file_lock = FileLock(str(state_dir / (_FILE + ".lock"))) if state_dir else None
+        file = f"{kind}-calls.json"
+        self._path = state_dir / file if state_dir else None
+        self._file_lock = FileLock(str(state_dir / (file + ".lock"))) if state_dir else None
         self._lock = threading.Lock()
         self._memory: dict[str, object] = {"calls": [], "waited_s": 0.0}
 
@@ -78,7 +116,7 @@ class AuthBudget:
                     return
                 else:
                     wait = recent[-self.limit] + self.window_s + MARGIN_S - now
-            self._wait(wait, f"the auth rate limit ({self.description}) before {what}")
+            self._wait(wait, f"the {self.kind} rate limit ({self.description}) before {what}")
 
     def refused(self, retry_after_s: float | None, what: str) -> bool:
         """After a 429: hold every auth call until the window has surely reopened; False when
@@ -103,9 +141,9 @@ class AuthBudget:
             return
         if self.waited_s + seconds > self.allowed_wait_s:
             raise CheckFailed(
-                f"waiting {seconds:.0f} s for {why} would take this run's auth waits past "
-                f"auth.rate_limit_wait_s={self.allowed_wait_s:g} s (waited {self.waited_s:.0f} s, "
-                f"{self.calls} auth calls so far); raise it, or see the README, 'Auth calls a run spends'"
+                f"waiting {seconds:.0f} s for {why} would take this run's {self.kind} waits past "
+                f"{self.setting}={self.allowed_wait_s:g} s (waited {self.waited_s:.0f} s, "
+                f"{self.calls} {self.kind} calls so far){self.advice}"
             )
         with self._locked() as state:
             state["waited_s"] = float(state["waited_s"]) + seconds  # type: ignore[arg-type]
@@ -114,6 +152,8 @@ class AuthBudget:
             if self.on_wait is not None and seconds >= 3:
                 self.on_wait(f"deploycheck: waiting {left:.0f} s for {why}")
             time.sleep(min(left, 10.0))
+
+    advice = ""
 
     # -- state: a file shared by the run's processes, or memory -------------------------------
 
@@ -135,3 +175,28 @@ class AuthBudget:
                     state = {"calls": [], "waited_s": 0.0}
                 yield state
                 self._path.write_text(json.dumps(state))
+
+
+class AuthBudget(RateBudget):
+    """The target's auth rate limit (``auth.rate_limit``): register, login and refresh
+    together; one per run (a file in the state directory) or per process (memory)."""
+
+    advice = "; raise it, or see the README, 'Auth calls a run spends'"
+
+    def __init__(
+        self,
+        env: TargetEnv,
+        state_dir: Path | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
+        limit, window_s = env.auth.rate_limit_parsed
+        super().__init__(
+            limit,
+            window_s,
+            env.auth.rate_limit_wait_s,
+            setting="auth.rate_limit_wait_s",
+            kind="auth",
+            state_dir=state_dir,
+            on_wait=on_wait,
+        )
+        self.env = env
