@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_deploycheck.plugin.hooks import MARKERS
+from pytest_deploycheck.plugin.options import MARKERS
 
 DESTRUCTIVE = """
 import pytest

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -294,6 +295,36 @@ class RunReporting:
             for line in self.verdict.render_lines():
                 terminalreporter.write_line(context.redactor.text(line))
 
+    def publish(self, config: pytest.Config, verdict: Verdict, redactor: Redactor) -> None:
+        """JUnit's run properties and the JSON summary: the verdict where machines read it."""
+        redact = redactor.text
+        xml = _junit_xml(config)
+        if xml is not None:
+            properties = {
+                "deploycheck_verdict": verdict.verdict,
+                "deploycheck_env": verdict.env,
+                "deploycheck_target": verdict.target,
+                "deploycheck_production": "yes" if verdict.production else "no",
+                "deploycheck_expected_version": verdict.expected_version,
+                "deploycheck_deployed_version": verdict.deployed_version,
+                "deploycheck_plugin_version": verdict.plugin_version,
+            }
+            for name, value in properties.items():
+                if value is not None:
+                    xml.add_global_property(name, redact(str(value)))
+            for number, cause in enumerate(verdict.causes, 1):
+                xml.add_global_property(
+                    f"deploycheck_cause_{number}",
+                    redact(f"{cause.summary} ({len(cause.checks)} checks)"),
+                )
+            for recommendation in verdict.recommendations:
+                xml.add_global_property("deploycheck_recommendation", redact(recommendation))
+        path = config.getoption("deploycheck_json")
+        if path:
+            target = Path(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(redact(verdict.to_json()))
+
 
 def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
     """The last line of defence: no known secret leaves in a report (terminal, JUnit, HTML)."""
@@ -302,3 +333,12 @@ def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
         if redactor.contains_secret(text):
             report.longrepr = redactor.text(text)
     report.sections = [(title, redactor.text(content)) for title, content in report.sections]
+
+
+def _junit_xml(config: pytest.Config) -> Any:
+    """pytest's JUnit writer when --junitxml is on: the registered plugin that takes global
+    properties (what the ``record_testsuite_property`` fixture writes through)."""
+    for plugin in config.pluginmanager.get_plugins():
+        if type(plugin).__name__ == "LogXML" and hasattr(plugin, "add_global_property"):
+            return plugin
+    return None
