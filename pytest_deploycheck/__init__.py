@@ -27,16 +27,7 @@ from pytest_deploycheck.checks.security.exposure import Landing, follow_within, 
 from pytest_deploycheck.checks.security.policy import REPORT_PROPERTY as SECURITY_PROPERTY
 from pytest_deploycheck.checks.security.policy import evaluate as evaluate_headers
 from pytest_deploycheck.checks.security.tls import inspect_certificate, legacy_protocol_accepted
-from pytest_deploycheck.config import (
-    ConfigFile,
-    Requested,
-    Resolution,
-    Setting,
-    TargetEnv,
-    load_config,
-    resolve,
-    resolve_env,
-)
+from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.deps.http_services import check_http_services
 from pytest_deploycheck.deps.metrics import check_metrics
 from pytest_deploycheck.deps.postgres import (
@@ -58,7 +49,6 @@ from pytest_deploycheck.errors import (
     TargetUnreachable,
 )
 from pytest_deploycheck.fuzz.fuzzer import SchemaFuzzer
-from pytest_deploycheck.fuzz.runner import FuzzReport
 from pytest_deploycheck.infra.capacity import check_disk, check_memory
 from pytest_deploycheck.infra.files import (
     check_cert_file,
@@ -75,7 +65,6 @@ from pytest_deploycheck.infra.ports import (
 from pytest_deploycheck.infra.processes import check_processes, check_services
 from pytest_deploycheck.load.criteria import Criterion as LoadCriterion
 from pytest_deploycheck.load.criteria import parse_all as parse_load_criteria
-from pytest_deploycheck.load.report import LoadReport
 from pytest_deploycheck.load.run import LoadRun, run_locust
 from pytest_deploycheck.plugin.context import DeployContext
 from pytest_deploycheck.plugin.fixtures import connect_host, deploy_context
@@ -102,56 +91,28 @@ from pytest_deploycheck.target.journey import (
 from pytest_deploycheck.target.sample_pdf import make_pdf
 
 __all__ = [
-    "SECURITY_PROPERTY",
     "AuthApi",
     "CheckFailed",
     "ConfigError",
-    "ConfigFile",
     "DeckReport",
     "DeployCheckError",
     "DeployClient",
     "DeployContext",
+    "DeployHost",
     "DownloadedDeck",
     "Exchange",
-    "FuzzReport",
     "JobRun",
     "Landing",
     "LoadCriterion",
-    "LoadReport",
     "LoadRun",
-    "Requested",
-    "Resolution",
-    "SchemaFuzzer",
+    "Redactor",
     "RunUser",
-    "Setting",
+    "SECURITY_PROPERTY",
+    "SchemaFuzzer",
     "TargetEnv",
     "TargetUnreachable",
     "UploadedJob",
     "__version__",
-    "deck_id_of",
-    "deploy_context",
-    "describe",
-    "evaluate_headers",
-    "excerpt",
-    "expect_latency",
-    "expect_no_problems",
-    "expect_status",
-    "expect_status_value",
-    "follow_within",
-    "inspect_certificate",
-    "json_body",
-    "json_field",
-    "leaks",
-    "legacy_protocol_accepted",
-    "load_config",
-    "make_pdf",
-    "parse_load_criteria",
-    "resolve",
-    "resolve_env",
-    "run_locust",
-    "validate_apkg",
-    "DeployHost",
-    "Redactor",
     "check_bucket_exists",
     "check_bucket_not_public",
     "check_bucket_write_read_delete",
@@ -171,8 +132,27 @@ __all__ = [
     "check_services",
     "check_sshd_root_login",
     "connect_host",
+    "deck_id_of",
+    "deploy_context",
+    "describe",
+    "evaluate_headers",
+    "excerpt",
+    "expect_latency",
+    "expect_no_problems",
+    "expect_status",
+    "expect_status_value",
+    "follow_within",
+    "inspect_certificate",
+    "json_body",
+    "json_field",
+    "leaks",
+    "legacy_protocol_accepted",
     "listening_beyond_internal",
+    "make_pdf",
     "parse_alembic_heads",
+    "parse_load_criteria",
     "reachable_from_here",
+    "run_locust",
+    "validate_apkg",
     "without_query",
 ]

@@ -3,10 +3,15 @@
     DeployCheckError              base class; its message is all the user sees
     ├── ConfigError               the config file, an env or an option is wrong
     │                             (becomes a pytest UsageError)
+    ├── ClientMissing             a library a check needs is not installed (names the extra)
+    ├── DocumentUnavailable       the target's OpenAPI document could not be had
+    │   └── DocumentNotServed     nothing at contract.openapi_path (a skip, not a failure)
     ├── TargetUnreachable         could not reach the target: DNS, refused
     │                             connection, TLS, timeout ("could not reach")
     └── CheckFailed               reached it, but it answered wrong
-                                  ("reached, but wrong")
+        │                         ("reached, but wrong")
+        ├── HostUnavailable       a host behind it could not be reached, or its command hung
+        └── VersionNotDeployed    the expected version did not appear in --wait-for-version
 
 The plugin renders these without a traceback: the message names what happened,
 what was expected and what to check, and our own frames would only hide that.
@@ -42,3 +47,24 @@ class CheckFailed(DeployCheckError, AssertionError):
     def __init__(self, message: str, *, cause: str | None = None) -> None:
         super().__init__(message)
         self.cause = cause
+
+
+class HostUnavailable(CheckFailed):
+    """A host could not be reached, or a command on it did not finish in time: a failure of
+    that host's checks, not of the run (the API itself may answer well)."""
+
+
+class VersionNotDeployed(CheckFailed):
+    """The expected version did not appear within ``--wait-for-version``."""
+
+
+class DocumentUnavailable(DeployCheckError):
+    """The target's OpenAPI document could not be had (the message says why and what to set)."""
+
+
+class DocumentNotServed(DocumentUnavailable):
+    """Nothing at ``contract.openapi_path``: many services serve no document in production."""
+
+
+class ClientMissing(DeployCheckError):
+    """A library a check needs is not installed."""

@@ -5,11 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from pytest_deploycheck.errors import DeployCheckError
-
-
-class ClientMissing(DeployCheckError):
-    """A library a check needs is not installed."""
+from pytest_deploycheck.errors import ClientMissing
 
 
 def need(module: str, what: str, package: str, extra: str) -> ModuleType:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_deploycheck import load_config, resolve_env
+from pytest_deploycheck.config import load_config, resolve_env
 from pytest_deploycheck.load.criteria import check_load_settings
 from pytest_deploycheck.run.embedded import run_checks
 from tests.conftest import Reference, SuiteProject

@@ -136,7 +136,7 @@ def test_shipped_suites_join_only_when_no_test_paths_are_given(
 
 
 def test_init_writes_a_starter_config_that_loads(tmp_path: Path) -> None:
-    from pytest_deploycheck import load_config, resolve_env
+    from pytest_deploycheck.config import load_config, resolve_env
 
     command = [sys.executable, "-m", "pytest_deploycheck.cli", "init", "https://api.example.com/"]
     done = subprocess.run(

@@ -27,6 +27,18 @@ def test_all_is_complete() -> None:
     assert public | {"__version__"} == set(pytest_deploycheck.__all__)
 
 
+def test_all_is_sorted() -> None:
+    assert list(pytest_deploycheck.__all__) == sorted(pytest_deploycheck.__all__)
+
+
+def test_the_surface_is_what_suites_locustfiles_examples_and_a_teams_checks_need() -> None:
+    """Nothing more: the config's resolution machinery, reports' internals and the run's
+    context classes stay inside (a team reaches them through fixtures)."""
+    internal = {"Requested", "Resolution", "Setting", "resolve", "resolve_env", "load_config"}
+    internal |= {"ConfigFile", "FuzzReport", "LoadReport"}
+    assert not internal & set(pytest_deploycheck.__all__)
+
+
 def test_version_lives_in_its_own_module() -> None:
     from pytest_deploycheck._version import __version__
 
@@ -38,6 +50,8 @@ def test_version_lives_in_its_own_module() -> None:
     [
         ("suites", {"pytest_deploycheck"}),
         ("locustfiles", {"pytest_deploycheck.locust"}),
+        # A team copies the examples: they must work with what the package promises.
+        ("examples", {"pytest_deploycheck", "pytest_deploycheck.locust"}),
     ],
 )
 def test_shipped_code_imports_only_the_public_api(folder: str, allowed: set[str]) -> None:

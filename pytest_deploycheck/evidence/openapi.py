@@ -16,17 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.errors import DeployCheckError
+from pytest_deploycheck.errors import DocumentNotServed, DocumentUnavailable
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
-class DocumentUnavailable(DeployCheckError):
-    """The target's OpenAPI document could not be had (the message says why and what to set)."""
-
-
-class DocumentNotServed(DocumentUnavailable):
-    """Nothing at ``contract.openapi_path``: many services serve no document in production."""
 
 
 @dataclass

@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pytest_deploycheck.config.schema import InfraChecks, InfraHost, TargetEnv
-from pytest_deploycheck.errors import CheckFailed, ConfigError, DeployCheckError
+from pytest_deploycheck.errors import CheckFailed, ConfigError, DeployCheckError, HostUnavailable
 from pytest_deploycheck.optional import need
 
 # testinfra's command-line options, passed on to every host it connects (its own plugin's).
@@ -39,11 +39,6 @@ TESTINFRA_OPTIONS = (
     "ansible_inventory",
     "force_ansible",
 )
-
-
-class HostUnavailable(CheckFailed):
-    """A host could not be reached, or a command on it did not finish in time: a failure of
-    that host's checks, not of the run (the API itself may answer well)."""
 
 
 def hosts_to_check(

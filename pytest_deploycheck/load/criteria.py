@@ -173,7 +173,9 @@ def resolve_scope(scope: str, names: Iterable[str]) -> str | None:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Measured:
+    """One criterion against what was measured (the load run's :class:`LoadReport` carries it)."""
+
     criterion: Criterion
     measured: float | None  # None: no samples
     ok: bool

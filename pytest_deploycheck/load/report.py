@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_deploycheck.errors import DeployCheckError
-from pytest_deploycheck.load.criteria import Verdict
+from pytest_deploycheck.load.criteria import Measured
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class CriterionResult:
     ok: bool
 
     @classmethod
-    def of(cls, verdict: Verdict) -> CriterionResult:
+    def of(cls, verdict: Measured) -> CriterionResult:
         return cls(
             scope=verdict.criterion.scope,
             criterion=verdict.criterion.text,

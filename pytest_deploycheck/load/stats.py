@@ -16,7 +16,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from pytest_deploycheck.load.criteria import ALL, Criterion, Verdict, resolve_scope
+from pytest_deploycheck.load.criteria import ALL, Criterion, Measured, resolve_scope
 
 _LOWEST_US = 1
 _HIGHEST_US = 3_600_000_000  # one hour
@@ -157,12 +157,12 @@ def measure(criterion: Criterion, series: Series | None, duration_s: float) -> f
     raise ValueError(metric)
 
 
-def judge(criteria: Iterable[Criterion], recorder: Recorder, duration_s: float) -> list[Verdict]:
+def judge(criteria: Iterable[Criterion], recorder: Recorder, duration_s: float) -> list[Measured]:
     """Every criterion's verdict; a criterion without samples fails (nothing proves it holds)."""
     verdicts = []
     for criterion in criteria:
         measured = measure(criterion, recorder.scope(criterion.scope), duration_s)
         verdicts.append(
-            Verdict(criterion, measured, measured is not None and criterion.holds(measured))
+            Measured(criterion, measured, measured is not None and criterion.holds(measured))
         )
     return verdicts

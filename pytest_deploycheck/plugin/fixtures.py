@@ -32,6 +32,7 @@ from pytest_deploycheck.config.schema import InfraHost
 from pytest_deploycheck.infra.hosts import TESTINFRA_OPTIONS, DeployHost
 from pytest_deploycheck.plugin.context import DeployContext
 from pytest_deploycheck.plugin.journey_ahead import sample_pdf_for
+from pytest_deploycheck.properties import EXAMINED, FUZZ
 from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.store import RunUser
 from pytest_deploycheck.target import journey
@@ -43,9 +44,6 @@ if TYPE_CHECKING:
 CONTEXT = pytest.StashKey[DeployContext]()
 EXCHANGES_FROM = pytest.StashKey[int]()
 RECOMMENDATIONS = pytest.StashKey[list[str]]()
-RECOMMENDATION = "deploycheck_recommendation"
-# What a passing check examined ("38 answers", "5 error answers"): JUnit, JSON, HTML and -rA.
-EXAMINED = "deploycheck_examined"
 HOSTS = pytest.StashKey[dict[str, DeployHost]]()
 
 
@@ -227,7 +225,7 @@ def schema_fuzzer(
         return str(request.getfixturevalue("smoke_user").access_token)
 
     def section(text: str) -> None:
-        request.node.user_properties.append(("deploycheck_fuzz", text))
+        request.node.user_properties.append((FUZZ, text))
         request.node.add_report_section("call", "deploycheck: schema fuzzing", text)
 
     def looked_at(what: str) -> None:

@@ -17,8 +17,7 @@ from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.evidence import ANALYSERS, Analyser, AnalyserResult, RunEvidence
 from pytest_deploycheck.evidence.review import load_document, read_exchanges, review
 from pytest_deploycheck.plugin.context import DeployContext
-from pytest_deploycheck.plugin.fixtures import EXAMINED, RECOMMENDATION
-from pytest_deploycheck.plugin.reporting import CAUSE, HEADER_POLICY_CAUSE
+from pytest_deploycheck.properties import CAUSE, EXAMINED, HEADER_POLICY_CAUSE, RECOMMENDATION
 from pytest_deploycheck.run.client import Exchange
 
 SUITE = "passive"  # the report entries' "file": passive::contract

@@ -17,7 +17,7 @@ import pytest
 
 from pytest_deploycheck.checks.security.policy import REPORT_PROPERTY, ItemGrade, grade
 from pytest_deploycheck.plugin.context import DeployContext
-from pytest_deploycheck.plugin.fixtures import CONTEXT, EXAMINED, RECOMMENDATION
+from pytest_deploycheck.plugin.fixtures import CONTEXT
 from pytest_deploycheck.plugin.verdict import (
     EXIT_CHECKS_FAILED,
     EXIT_GREEN,
@@ -30,13 +30,10 @@ from pytest_deploycheck.plugin.verdict import (
     plugin_version,
     read_facts,
 )
+from pytest_deploycheck.properties import CAUSE, EXAMINED, RECOMMENDATION, UNREACHABLE
 from pytest_deploycheck.run.redaction import Redactor
 
-UNREACHABLE = "deploycheck_unreachable"
 STARTED = pytest.StashKey[float]()
-CAUSE = "deploycheck_cause"
-# The cause of a failed header check, the suite's and the passive one's alike: + the items.
-HEADER_POLICY_CAUSE = "security header policy: "
 
 
 def failure_message(report: pytest.TestReport) -> str:

@@ -18,9 +18,10 @@ from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnrea
 from pytest_deploycheck.evidence.finding import internal_error
 from pytest_deploycheck.evidence.review import write_exchanges
 from pytest_deploycheck.plugin.context import DeployContext
-from pytest_deploycheck.plugin.fixtures import EXCHANGES_FROM, RECOMMENDATION, RECOMMENDATIONS
-from pytest_deploycheck.plugin.reporting import CAUSE, UNREACHABLE, RunReporting, redact_report
+from pytest_deploycheck.plugin.fixtures import EXCHANGES_FROM, RECOMMENDATIONS
+from pytest_deploycheck.plugin.reporting import RunReporting, redact_report
 from pytest_deploycheck.plugin.verdict import write_facts
+from pytest_deploycheck.properties import CAUSE, RECOMMENDATION, UNREACHABLE
 from pytest_deploycheck.shipped import shipped
 
 

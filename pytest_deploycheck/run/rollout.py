@@ -13,13 +13,9 @@ from collections.abc import Callable
 import httpx
 
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.errors import CheckFailed, DeployCheckError
+from pytest_deploycheck.errors import CheckFailed, DeployCheckError, VersionNotDeployed
 from pytest_deploycheck.run.client import DeployClient
 from pytest_deploycheck.run.redaction import Redactor
-
-
-class VersionNotDeployed(CheckFailed):
-    """The expected version did not appear within ``--wait-for-version``."""
 
 
 def wait_for_version(

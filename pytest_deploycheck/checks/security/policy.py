@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pytest_deploycheck.config import SecuritySettings
+from pytest_deploycheck.properties import SECURITY
 
 DEFAULT_LEVELS = {
     "x-content-type-options": "required",
@@ -27,14 +28,16 @@ DEFAULT_LEVELS = {
 }
 ITEMS = tuple(DEFAULT_LEVELS)
 # The user property that carries a response's findings to the grade.
-REPORT_PROPERTY = "deploycheck_security"
+REPORT_PROPERTY = SECURITY  # what the suite records, for the grade
 
 _VERSION = re.compile(r"\d+\.\d+")
 _UNSAFE_SCRIPT_SOURCES = ("'unsafe-inline'", "'unsafe-eval'", "*", "http:", "https:", "data:")
 
 
 @dataclass(frozen=True)
-class Finding:
+class PolicyCheck:
+    """One item of the policy judged on one answer."""
+
     item: str
     level: str  # required, recommended (after strict/levels), or accepted
     ok: bool
@@ -85,13 +88,13 @@ def parse_hsts(value: str) -> tuple[int | None, bool, bool]:
 
 def evaluate(
     headers: Mapping[str, str], where: str, *, https: bool, settings: SecuritySettings
-) -> list[Finding]:
+) -> list[PolicyCheck]:
     """Judge one response's headers; ``where`` names the response in messages (``GET /health -> 200``)."""
     h = {k.lower(): v for k, v in headers.items()}
-    findings: list[Finding] = []
+    findings: list[PolicyCheck] = []
 
     def add(item: str, ok: bool, message: str = "", level: str | None = None) -> None:
-        findings.append(Finding(item, level or level_of(item, settings), ok, message))
+        findings.append(PolicyCheck(item, level or level_of(item, settings), ok, message))
 
     nosniff = h.get("x-content-type-options")
     if nosniff is None:

@@ -23,7 +23,7 @@ from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.config.resolve import Requested, resolve
 from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.load import criteria as criteria_module
-from pytest_deploycheck.load.criteria import Verdict, check_load_settings
+from pytest_deploycheck.load.criteria import Measured, check_load_settings
 from pytest_deploycheck.load.locust.state import LoadState
 from pytest_deploycheck.load.locust.users import DeployCheckUser, LoadSession
 from pytest_deploycheck.load.profiles import select
@@ -271,7 +271,7 @@ class LoadEvents:
             embedded.stop(state.embedded_dir)
             shutil.rmtree(state.embedded_dir, ignore_errors=True)
 
-    def report(self, verdicts: list[Verdict], environment: Environment) -> LoadReport:
+    def report(self, verdicts: list[Measured], environment: Environment) -> LoadReport:
         state = self.state
         locust_total = environment.runner.stats.total if environment.runner else None
         overall = state.total.overall()
