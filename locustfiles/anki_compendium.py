@@ -88,6 +88,7 @@ class BrowsingUser(DeployCheckUser):
 class CreatorUser(DeployCheckUser):
     weight = 1
     weight_key = "creator"  # load.creator_weight
+    destructive = True  # uploads: only with --allow-destructive on a production env
     wait_time = between(2, 5)
 
     @task

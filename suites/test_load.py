@@ -66,6 +66,8 @@ def load_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         config_path=context.config_file.path,
         profile=option("deploycheck_load_profile") or "smoke",
         processes=option("deploycheck_load_processes"),
+        # This suite is destructive: running at all, it is allowed (pytest's own rule).
+        allow_destructive=context.destructive_allowed[0],
         extra_env=extra_env,
         on_line=(lambda line: reporter.write_line(context.redactor.text(line)))
         if reporter

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pytest_deploycheck.load.run import run_locust
+from tests.conftest import Reference
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfiles" / "anki_compendium.py"
 
@@ -354,3 +355,45 @@ def test_sign_in_failure_stops_the_run_with_a_redacted_message(tmp_path: Path) -
     assert "-> 422 Unprocessable" in completed.stderr
     assert "aA1!" not in completed.stderr  # the generated password's tail
     assert verdict["requests"] == 0
+
+
+def test_production_gets_no_creators_without_the_opt_in(
+    tmp_path: Path, reference: Reference
+) -> None:
+    """The same production rule as pytest's, from Locust's own command line: the users that
+    upload are left out on an env marked production unless --allow-destructive."""
+    import httpx
+
+    url = reference.url
+    email, password = "load-prod@example.com", "a-standing-password-1"
+    httpx.post(
+        f"{url}/api/v1/auth/register",
+        json={"email": email, "username": "loadprod", "password": password},
+        timeout=10,
+    )  # a standing account (registered once; a second run finds it there)
+    (tmp_path / "deploycheck.toml").write_text(
+        f'[envs.prod]\nbase_url = "{url}"\nproduction = true\n'
+        f'auth = {{ mode = "account", email = "{email}", password = "{password}" }}\n'
+        "load.creator_weight = 5\n"
+        "[envs.prod.load.profiles.smoke]\n"
+        "stages = [{ duration_s = 4, users = 4, spawn_rate = 4 }]\n"
+    )
+
+    def run(*extra: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+        results = tmp_path / "verdict.json"
+        completed = subprocess.run(
+            [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+             "--only-summary", "--deploycheck-env", "prod", "--load-profile", "smoke",
+             "--deploycheck-results", str(results), *extra],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        return completed, json.loads(results.read_text()) if results.exists() else {}
+
+    refused, verdict = run()
+    output = refused.stdout + refused.stderr
+    assert "left out CreatorUser (they create data): env 'prod' is marked production" in output
+    assert "POST /upload/" not in verdict["endpoints"], verdict["endpoints"]
+    assert verdict["requests"] > 0
+    allowed, verdict = run("--allow-destructive")
+    assert "left out" not in allowed.stdout + allowed.stderr
+    assert "POST /upload/" in verdict["endpoints"], verdict["endpoints"]

@@ -35,6 +35,7 @@ def run_locust(
     config_path: Path | None = None,
     profile: str = "smoke",
     processes: int = 0,
+    allow_destructive: bool = False,
     timeout_s: float = 600,
     extra_env: dict[str, str] | None = None,
     on_line: Callable[[str], None] | None = None,
@@ -69,6 +70,8 @@ def run_locust(
         command += ["--deploycheck-config", str(config_path)]
     if host:
         command += ["--host", host]
+    if allow_destructive:
+        command += ["--allow-destructive"]
     if processes:
         command += ["--processes", str(processes)]
     environment = {**os.environ, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}

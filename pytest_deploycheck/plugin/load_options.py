@@ -9,38 +9,22 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_deploycheck.load.options import OPTIONS
 from pytest_deploycheck.plugin.option_types import non_negative_int, positive_seconds
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("deploycheck-load", "load profiles (pytest-deploycheck, -m load)")
-    group.addoption(
-        "--load-profile",
-        dest="deploycheck_load_profile",
-        default=None,
-        metavar="NAME",
-        help="the load profile for -m load: smoke, baseline, stress, spike, soak (default: smoke)",
-    )
-    group.addoption(
-        "--load-processes",
-        dest="deploycheck_load_processes",
-        type=non_negative_int("--load-processes"),
-        default=0,
-        metavar="N",
-        help="run Locust as a master with N local worker processes (default: one process)",
-    )
-    group.addoption(
-        "--load-artifacts",
-        dest="deploycheck_load_artifacts",
-        default=None,
-        metavar="DIR",
-        help="where the load run writes Locust's HTML report, CSV statistics and the verdict",
-    )
-    group.addoption(
-        "--load-timeout",
-        dest="deploycheck_load_timeout",
-        type=positive_seconds("--load-timeout"),
-        default=3 * 3600,
-        metavar="SECONDS",
-        help="stop a load run that has not ended after this long (default: 3 hours)",
-    )
+    for option in OPTIONS:
+        if option.pytest is None:
+            continue
+        kinds = {"seconds": positive_seconds, "count": non_negative_int}
+        extra = {"type": kinds[option.kind](option.pytest)} if option.kind in kinds else {}
+        group.addoption(
+            option.pytest,
+            dest=f"deploycheck_{option.dest}",
+            default=option.default,
+            metavar=option.metavar,
+            help=option.help,
+            **extra,
+        )

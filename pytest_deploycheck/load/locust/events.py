@@ -20,12 +20,13 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.config.resolve import Requested, resolve
+from pytest_deploycheck.config.resolve import Requested, Setting, resolve
 from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.load import criteria as criteria_module
 from pytest_deploycheck.load.criteria import Measured, check_load_settings
 from pytest_deploycheck.load.locust.state import LoadState
 from pytest_deploycheck.load.locust.users import DeployCheckUser, LoadSession
+from pytest_deploycheck.load.options import LOCUST_FLAGS, OPTIONS
 from pytest_deploycheck.load.profiles import select
 from pytest_deploycheck.load.report import CriterionResult, EndpointErrors, LoadReport
 from pytest_deploycheck.load.stats import Recorder, judge
@@ -34,17 +35,6 @@ from pytest_deploycheck.run.embedded import run_checks
 log = logging.getLogger("deploycheck.load")
 
 WIRE_KEY = "deploycheck"
-# The same options as under pytest, spelt for Locust's command line.
-LOCUST_FLAGS = {
-    "env": "--deploycheck-env",
-    "base_url": "--host",
-    "expected_version": "--expect-version",
-    "config_path": "--deploycheck-config",
-    "allow_destructive": "--allow-destructive",
-    "job_deadline_s": "--job-deadline",
-    "load_profile": "--load-profile",
-    "auth_rate_limit": "DEPLOYCHECK_AUTH_RATE_LIMIT",
-}
 
 
 class LoadEvents:
@@ -67,21 +57,15 @@ class LoadEvents:
 
     def options(self, parser: Any) -> None:
         group = parser.add_argument_group("pytest-deploycheck")
-        group.add_argument(
-            "--deploycheck-env", default=None, help="target env (also DEPLOYCHECK_ENV)"
-        )
-        group.add_argument(
-            "--deploycheck-config", default=None, help="config file (also DEPLOYCHECK_CONFIG)"
-        )
-        group.add_argument(
-            "--load-profile", default="smoke", help="smoke, baseline, stress, spike or soak"
-        )
-        group.add_argument(
-            "--deploycheck-results", default="", help="write the verdict as JSON to this file"
-        )
-        group.add_argument(
-            "--progress-interval", type=float, default=10.0, help="seconds between progress lines"
-        )
+        for option in OPTIONS:
+            if option.locust is None:
+                continue
+            if option.kind == "switch":
+                group.add_argument(option.locust, action="store_true", help=option.help)
+                continue
+            kind = {"number": float, "seconds": float, "count": int}.get(option.kind, str)
+            default = "smoke" if option.dest == "load_profile" else option.default
+            group.add_argument(option.locust, type=kind, default=default, help=option.help)
 
     def init(self, environment: Environment, **_: Any) -> None:
         options = environment.parsed_options
@@ -94,6 +78,7 @@ class LoadEvents:
                     env=options.deploycheck_env,
                     base_url=environment.host or None,
                     config_path=options.deploycheck_config,
+                    allow_destructive=options.allow_destructive,
                     load_profile=options.load_profile,
                     flags=LOCUST_FLAGS,
                     checks=(*run_checks(), check_load_settings),
@@ -113,6 +98,7 @@ class LoadEvents:
             sys.stderr.write(f"deploycheck: {exc}\n")
             sys.exit(2)
         state.env = env
+        self._leave_out_creators_where_not_allowed(environment, resolution.destructive_allowed)
         if env.is_embedded and not isinstance(environment.runner, WorkerRunner):
             environment.host = self._start_embedded(env)
             state.env = env.with_overrides(base_url=environment.host)
@@ -130,6 +116,25 @@ class LoadEvents:
                 "; ".join(str(c) for c in state.criteria),
             )
             gevent.spawn(self._progress, environment, options.progress_interval)
+
+    def _leave_out_creators_where_not_allowed(
+        self, environment: Environment, allowed: Setting[bool]
+    ) -> None:
+        """The same production rule as pytest's: users that create data (``destructive``)
+        run against an env marked production only with --allow-destructive."""
+        if allowed.value:
+            return
+        creators = [c for c in environment.user_classes if getattr(c, "destructive", False)]
+        if not creators:
+            return
+        environment.user_classes[:] = [c for c in environment.user_classes if c not in creators]
+        names = ", ".join(c.__name__ for c in creators)
+        if not environment.user_classes:
+            sys.stderr.write(
+                f"deploycheck: every user class creates data ({names}), and {allowed.origin}\n"
+            )
+            sys.exit(2)
+        log.warning("deploycheck: left out %s (they create data): %s", names, allowed.origin)
 
     def _configure_users(self, environment: Environment) -> None:
         state = self.state

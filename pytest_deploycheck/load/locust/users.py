@@ -136,6 +136,9 @@ class DeployCheckUser(FastHttpUser):
     env: ClassVar[TargetEnv | None] = None
     state: ClassVar[LoadState | None] = None  # set by install()
     weight_key: ClassVar[str | None] = None
+    # Creates, changes or deletes data: left out on an env marked production unless destructive
+    # checks are allowed (--allow-destructive), as pytest's destructive checks are.
+    destructive: ClassVar[bool] = False
 
     @classmethod
     def configure(cls, env: TargetEnv, peak_users: int, total_weight: int) -> None:
