@@ -75,3 +75,68 @@ def test_secret_from_variable_never_reaches_terminal_or_junit(
     assert SECRET not in html.read_text() and SECRET not in summary.read_text()
     assert MASK in output
     result.stdout.fnmatch_lines(["*the message has [[]redacted[]]*"])
+
+
+def test_short_secrets_are_masked_where_they_stand_alone() -> None:
+    redactor = Redactor(["pw1", "ab"])
+    assert redactor.text("https://smoke:pw1@host/ and 'pw1'") == (
+        f"https://smoke:{MASK}@host/ and '{MASK}'"
+    )
+    assert redactor.text("upw12 stays") == "upw12 stays"  # never inside a word
+    assert redactor.text("ab cd") == "ab cd"  # two characters would mask any text
+
+
+def test_a_credential_in_any_response_header_is_masked_and_learnt() -> None:
+    redactor = Redactor()
+    shown = redactor.headers([("access-token", "tok-1234567890"), ("x-ratelimit-remaining", "4")])
+    assert shown == {"access-token": MASK, "x-ratelimit-remaining": "4"}
+    assert redactor.text("later: tok-1234567890") == f"later: {MASK}"
+
+
+def test_a_password_in_the_base_url_is_a_secret_everywhere(
+    pytester: pytest.Pytester, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``https://smoke:${PW}@staging…``: not in the header, the JUnit target, the JSON verdict,
+    the HTML report; sent as Basic auth, as curl does."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    password = "pw-in-the-url-42"
+    monkeypatch.setenv("URL_PW", password)
+    host = reference.url.removeprefix("http://")
+    (pytester.path / "deploycheck.toml").write_text(
+        f'[envs.staging]\nbase_url = "http://smoke:${{URL_PW}}@{host}"\n'
+    )
+    pytester.makepyfile(
+        test_target="""
+        def test_reaches(http, deploy_env):
+            assert http.get("/health").status_code == 200
+        """
+    )
+    result = pytester.runpytest(
+        "--env", "staging", "--junitxml=junit.xml", "--deploycheck-json=verdict.json",
+        "--html=report.html", "--self-contained-html", "-p", "no:cacheprovider",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    output = result.stdout.str()
+    assert password not in output
+    assert f"target=http://smoke:{MASK}@{host}" in output
+    verdict = json.loads((pytester.path / "verdict.json").read_text())
+    assert verdict["target"] == f"http://smoke:{MASK}@{host}"
+    junit = (pytester.path / "junit.xml").read_text()
+    assert password not in junit
+    target = [p.get("value") for p in ET.fromstring(junit).iter("property")
+              if p.get("name") == "deploycheck_target"]  # fmt: skip
+    assert target == [f"http://smoke:{MASK}@{host}"]
+    assert password not in (pytester.path / "report.html").read_text()
+
+
+def test_a_header_name_that_is_no_token_is_a_config_error(pytester: pytest.Pytester) -> None:
+    (pytester.path / "deploycheck.toml").write_text(
+        '[envs.staging]\nbase_url = "https://u:hidden-pw-9@api.example.com"\n'
+        'headers = { "X Api Key" = "k" }\n'
+    )
+    result = pytester.runpytest("--env", "staging", "-p", "no:cacheprovider")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*'X Api Key' is not a header name*"])
+    assert "hidden-pw-9" not in result.stderr.str() + result.stdout.str()

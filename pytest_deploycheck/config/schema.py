@@ -538,6 +538,20 @@ class DepsSettings(_Model):
     metrics: MetricsDependency | None = None
 
 
+# RFC 9110's token: what a header name may be.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def without_password(url: str) -> str:
+    """``https://smoke:s3cret@host`` -> ``https://smoke:[redacted]@host``."""
+    if "@" not in url:
+        return url
+    parts = urlsplit(url)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    return parts._replace(netloc=f"{user}{colon}{'[redacted]' if colon else ''}@{host}").geturl()
+
+
 class TargetEnv(_Model):
     """One named target environment, validated and with ``${VAR}`` expanded."""
 
@@ -581,23 +595,29 @@ class TargetEnv(_Model):
             # An unexpanded ${VAR}: checked once the env is selected and the variable set.
             return value
         parts = urlsplit(value)
+        shown = without_password(value)  # a message never shows a password in the URL
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            hint = f"; did you mean 'https://{value}'?" if "://" not in value else ""
+            hint = f"; did you mean 'https://{shown}'?" if "://" not in value else ""
             raise ValueError(
-                f"must be 'embedded' or an absolute http:// or https:// URL, got {value!r}{hint}"
+                f"must be 'embedded' or an absolute http:// or https:// URL, got {shown!r}{hint}"
             )
         try:
             parts.port  # noqa: B018  (parsing it is the check)
         except ValueError:
-            raise ValueError(f"has a port out of range (1-65535), got {value!r}") from None
+            raise ValueError(f"has a port out of range (1-65535), got {shown!r}") from None
         if not parts.hostname:
-            raise ValueError(f"has no host name, got {value!r}")
+            raise ValueError(f"has no host name, got {shown!r}")
         return value.rstrip("/")
 
     @field_validator("headers")
     @classmethod
     def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
         for name, text in value.items():
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(
+                    f"{name!r} is not a header name: letters, digits and !#$%&'*+-.^_`|~ only "
+                    "(no spaces or colons)"
+                )
             if not text.isascii() or not text.isprintable():
                 raise ValueError(
                     f"header {name!r} must be printable ASCII (HTTP sends no other); "
@@ -619,9 +639,16 @@ class TargetEnv(_Model):
 
     @property
     def secrets(self) -> frozenset[str]:
-        """Values that came from ``${VAR}`` (outside :data:`PUBLIC_KEYS`) and the password."""
+        """Values that came from ``${VAR}`` (outside :data:`PUBLIC_KEYS`), the passwords, and
+        a password in the base URL's userinfo."""
         extra = {p for p in (self.auth.password, self.auth.second_password) if p}
-        return self._secrets | extra
+        in_url = urlsplit(self.base_url).password if "@" in self.base_url else None
+        return self._secrets | extra | ({in_url} if in_url else set())
+
+    @property
+    def shown_base_url(self) -> str:
+        """The base URL as every output shows it: a password in it masked."""
+        return without_password(self.base_url)
 
     @property
     def api_url(self) -> str:

@@ -206,7 +206,7 @@ class RunReporting:
             verdict=verdict,
             exit_code=code,
             env=env.name if env else None,
-            target=env.base_url if env else None,
+            target=env.shown_base_url if env else None,
             production=bool(env and env.production),
             expected_version=expected,
             deployed_version=deployed,

@@ -42,7 +42,7 @@ class DeployRun:
         target = (
             "embedded reference deployment (started on first use)"
             if env.is_embedded
-            else env.base_url
+            else env.shown_base_url
         )
         expected = resolution.expected_version
         if expected.value:

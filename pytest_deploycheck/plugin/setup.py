@@ -119,7 +119,7 @@ def describe_the_target_in_metadata(config: pytest.Config, context: DeployContex
     metadata = config.stash[metadata_key]
     metadata["deploycheck env"] = f"{env.name} ({context.resolution.env_name.origin})"
     metadata["deploycheck target"] = (
-        "embedded reference deployment" if env.is_embedded else env.base_url
+        "embedded reference deployment" if env.is_embedded else env.shown_base_url
     )
     metadata["deploycheck production"] = "yes" if env.production else "no"
     if context.resolution.expected_version.value:

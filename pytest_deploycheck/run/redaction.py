@@ -55,8 +55,13 @@ _SIGNED_PARAM_IN_TEXT = re.compile(
     r"([?&;](?:[\w-]*signature|[\w-]*token|sig|[\w-]*credential)=)(?!\[redacted\])[^&\s\"'<>]+",
     re.IGNORECASE,
 )
-# Shorter values would mangle unrelated text and are not credentials anyway.
-_MIN_SECRET_LENGTH = 6
+# Shorter values are masked only where they stand alone (``:pw1@``, ``= pw1``), never inside
+# a word; one or two characters would mask half of any text, so those are not masked.
+_WHOLE_WORD_BELOW = 6
+_MIN_SECRET_LENGTH = 3
+# Response headers whose name says they carry a credential (``access-token``, ``x-csrf-token``).
+_SECRET_HEADER = re.compile(r"(token|secret|api[_-]?key|password|credential)", re.I)
+_MIN_LEARNT_FROM_A_HEADER = 8  # a credential; a short value under such a name is a count
 
 
 class Redactor:
@@ -91,8 +96,13 @@ class Redactor:
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)
         for secret in secrets:
-            if secret in text:
+            if secret not in text:
+                continue
+            if len(secret) >= _WHOLE_WORD_BELOW:
                 text = text.replace(secret, MASK)
+            else:
+                alone = rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])"
+                text = re.sub(alone, MASK, text)
         if "=" in text:
             text = _SIGNED_PARAM_IN_TEXT.sub(rf"\1{MASK}", text)
         return text
@@ -102,10 +112,20 @@ class Redactor:
             return any(secret in text for secret in self._secrets)
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+        """Headers as shown: credentials masked by name (``Authorization``, ``access-token``:
+        the value is learnt too, so it is masked wherever else it appears) or by value."""
         shown: dict[str, str] = {}
         for name, value in headers:
             lowered = name.lower()
-            shown[lowered] = MASK if lowered in SENSITIVE_HEADERS else self.text(value)
+            if lowered in SENSITIVE_HEADERS or _SECRET_HEADER.search(lowered):
+                credential = value.removeprefix("Bearer ").strip()
+                if lowered not in ("set-cookie", "cookie") and (
+                    len(credential) >= _MIN_LEARNT_FROM_A_HEADER
+                ):
+                    self.add(credential)
+                shown[lowered] = MASK
+            else:
+                shown[lowered] = self.text(value)
         return shown
 
     def url(self, url: str) -> str:
