@@ -213,6 +213,20 @@ def test_no_target_is_fine_for_tests_that_need_none(pytester: pytest.Pytester) -
         ('load.criteria = { all = "p95 < 2s" }\n', (), "env 'x', key 'load.criteria'"),
         ("", ("--load-profile", "nope"), "--load-profile: unknown load profile 'nope'"),
         ("", ("--auth-rate-limit", "five"), "--auth-rate-limit: must be like '5/60s'"),
+        # Templates against their placeholders: at start, not a KeyError inside cleanup.
+        (
+            'paths.job = "/jobs/{id}"\n',
+            (),
+            "key 'paths.job': '/jobs/{id}' has the placeholder {id}, which is never filled in "
+            "(known here: {deck_id}, {job_id})",
+        ),
+        (
+            'auth.login_body = { user = "{mail}", password = "{password}" }\n',
+            (),
+            "key 'auth.login_body': '{mail}' has the placeholder {mail}",
+        ),
+        ('paths.login = "/t/{tenant}/login"\n', (), "(known here: none)"),
+        ('headers = { "X Api Key" = "k" }\n', (), "'X Api Key' is not a header name"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_4_at_start(

@@ -7,6 +7,7 @@ the key (see :mod:`.loader` for how errors are worded).
 from __future__ import annotations
 
 import re
+import string
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -125,6 +126,20 @@ class AuthSettings(_Model):
         parse_rate_limit(value)
         return value
 
+    @field_validator("login_body", "register_body")
+    @classmethod
+    def _check_body(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for template in (value or {}).values():
+            check_placeholders(template, {"email", "password", "username", "display_name"})
+        return value
+
+    @field_validator("refresh_body")
+    @classmethod
+    def _check_refresh_body(cls, value: dict[str, str]) -> dict[str, str]:
+        for template in value.values():
+            check_placeholders(template, {"refresh_token"})
+        return value
+
     @property
     def rate_limit_parsed(self) -> tuple[int, float]:
         """(calls, window in seconds); (0, 0) when there is no limit."""
@@ -150,6 +165,15 @@ class Paths(_Model):
     decks: str = "/decks/"
     deck: str = "/decks/{deck_id}"
     deck_download: str = "/decks/{deck_id}/download"
+
+    @field_validator("*")
+    @classmethod
+    def _check_template(cls, value: str, info: Any) -> str:
+        # A job's and a deck's paths name it; the others are sent as written.
+        ids = {"job_id", "deck_id"}
+        named = info.field_name in ("job", "job_status", "deck", "deck_download")
+        check_placeholders(value, ids if named else set())
+        return value
 
 
 class JourneySettings(_Model):
@@ -540,6 +564,24 @@ class DepsSettings(_Model):
 
 # RFC 9110's token: what a header name may be.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_placeholders(template: str, allowed: set[str]) -> None:
+    """``{job_id}``-style placeholders in ``template`` are among ``allowed`` (a config error at
+    start, not a KeyError in the middle of the run)."""
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as exc:  # an unmatched "{" or "}"
+        raise ValueError(
+            f"{template!r} is not a valid template ({exc}); write {{{{ for a brace"
+        ) from None
+    unknown = sorted(names - allowed)
+    if unknown:
+        known = ", ".join(f"{{{a}}}" for a in sorted(allowed)) or "none"
+        raise ValueError(
+            f"{template!r} has the placeholder {{{unknown[0]}}}, which is never filled in "
+            f"(known here: {known})"
+        )
 
 
 def without_password(url: str) -> str:
