@@ -108,7 +108,15 @@ class CreatorUser(DeployCheckUser):
                 data=body,
                 headers={"Content-Type": content_type},
             )
+            if upload.status_code not in (200, 201, 202):
+                # The target's own answer names the failure, not a KeyError of ours.
+                raise RuntimeError(f"upload answered {upload.status_code}: {upload.text[:200]}")
             job = upload.json()
+            if journey.job_id_field not in job:
+                raise RuntimeError(
+                    f"upload answered {upload.status_code} without {journey.job_id_field!r}: "
+                    f"{upload.text[:200]}"
+                )
             job_id = str(job[journey.job_id_field])
             self.session.record("job", job_id)  # deleted when the test stops, if not before
             deadline = start + journey.job_deadline_s

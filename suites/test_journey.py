@@ -34,7 +34,10 @@ NOT_YOURS = (403, 404)
 def test_upload_creates_a_pending_job(uploaded_job: UploadedJob, deploy_env: TargetEnv) -> None:
     """Created (201), or accepted for processing (202, an asynchronous upload), pending."""
     status = uploaded_job.body.get(deploy_env.journey.status_field)
-    if uploaded_job.status_code not in (201, 202) or status not in deploy_env.journey.pending_values:
+    if (
+        uploaded_job.status_code not in (201, 202)
+        or status not in deploy_env.journey.pending_values
+    ):
         raise CheckFailed(
             f"the upload answered {uploaded_job.status_code} with {deploy_env.journey.status_field}={status!r}; "
             f"expected 201 or 202 and one of {', '.join(deploy_env.journey.pending_values)}"

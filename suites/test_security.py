@@ -293,6 +293,9 @@ def test_error_answers_leak_nothing(
     ]
     if token is None:
         probes = [(name, probe) for name, probe in probes if name != "422"]
+    if deploy_env.production:
+        # Read-only on production: no DELETE, no POST, even one that must be refused.
+        probes = [(name, probe) for name, probe in probes if name not in ("405", "malformed JSON")]
     found = []
     for name, probe in probes:
         response = probe()
@@ -303,6 +306,8 @@ def test_error_answers_leak_nothing(
     judged = f"{len(probes)} error answers judged ({', '.join(name for name, _ in probes)})"
     if token is None:
         judged += "; the 422 probe needs a token, and the smoke user could not sign in"
+    if deploy_env.production:
+        judged += "; the DELETE and POST probes are not sent to a production env"
     examined(judged)
 
 

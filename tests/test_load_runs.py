@@ -397,3 +397,13 @@ def test_production_gets_no_creators_without_the_opt_in(
     allowed, verdict = run("--allow-destructive")
     assert "left out" not in allowed.stdout + allowed.stderr
     assert "POST /upload/" in verdict["endpoints"], verdict["endpoints"]
+
+
+def test_an_upload_that_answers_500_is_named_by_the_answer(tmp_path: Path) -> None:
+    """The real backend's upload answered 500: the journey's failure names the answer, not a
+    KeyError of the locustfile's."""
+    completed, verdict = locust(project(tmp_path, faults='"upload-500"', seconds=5, users=3))
+    assert completed.returncode == 1
+    journey = {e["name"]: e for e in verdict["errors"]}["JOURNEY time_to_deck"]
+    assert any("upload answered 500" in reason for reason in journey["reasons"]), journey
+    assert "KeyError" not in completed.stdout + completed.stderr

@@ -380,3 +380,26 @@ def test_429_answers_are_checked_with_check_rate_limit(
         result.stdout.fnmatch_lines(
             ["*X-Content-Type-Options is missing on POST *auth/login -> 429 Too Many Requests*"]
         )
+
+
+def test_the_leak_probes_send_nothing_but_reads_to_production(
+    suite_project: SuiteProject, production_reference: Reference
+) -> None:
+    suite_project.config(
+        f'[envs.prod]\nbase_url = "{production_reference.url}"\nproduction = true\n'
+    )
+
+    def writes() -> float:
+        return sum(
+            production_reference.metric("http_requests_total", method=method)
+            for method in ("POST", "DELETE", "PUT", "PATCH")
+        )
+
+    before = writes()
+    result = suite_project.run("--env", "prod", SUITE, "-k", "leak_nothing", "-rA")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["*error answers judged (404, 401)*; the DELETE and POST probes are not sent to a "
+         "production env"]
+    )  # fmt: skip
+    assert writes() == before
