@@ -130,3 +130,43 @@ def test_a_killed_run_is_cleaned_up_by_deploycheck_cleanup(
         timeout=60,
     )
     assert "no run left anything behind" in again.stdout
+
+
+def test_a_cancelled_load_run_leaves_no_locust_behind(tmp_path: Path) -> None:
+    """SIGTERM to `pytest -m load` (how CI cancels) ends Locust and its --processes workers,
+    which run in their own process group where CI's signal does not reach."""
+    import shutil
+
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    shutil.copy(SUITES / "test_load.py", suites / "test_load.py")
+    locustfiles = tmp_path / "locustfiles"
+    locustfiles.mkdir()
+    shutil.copy(SUITES.parent / "locustfiles" / "anki_compendium.py", locustfiles)
+    (tmp_path / "deploycheck.toml").write_text(
+        '[envs.local]\nbase_url = "embedded"\n'
+        "[envs.local.load.profiles.smoke]\n"
+        "stages = [{ duration_s = 120, users = 4, spawn_rate = 4 }]\n"
+    )
+    marker = f"deploycheck-cancel-{os.getpid()}"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--env", "local", "-m", "load", "suites",
+         "--load-processes", "2", "-p", "no:cacheprovider", "--load-artifacts", marker],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+    def locusts() -> list[str]:
+        found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+        return [pid for pid in found.stdout.split() if int(pid) != run.pid]
+
+    deadline = time.monotonic() + 60
+    while len(locusts()) < 3 and time.monotonic() < deadline:  # the master and two workers
+        time.sleep(0.2)
+    assert len(locusts()) >= 3, "Locust never started its workers"
+    run.send_signal(signal.SIGTERM)
+    output, _ = run.communicate(timeout=60)
+    deadline = time.monotonic() + 10
+    while locusts() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not locusts(), output[-2000:]
+    assert run.returncode == 2, output[-2000:]  # interrupted, as Ctrl-C

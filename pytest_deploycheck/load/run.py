@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -85,6 +87,9 @@ def run_locust(
         stderr=subprocess.STDOUT,
         text=True,
         errors="replace",
+        # Its own process group, --processes workers included, ended with this run below:
+        # a cancelled pytest (Ctrl-C, CI's SIGTERM) leaves no Locust behind.
+        start_new_session=True,
     )
     assert process.stdout is not None
     # A watchdog, not a check between lines: a Locust that hangs silently prints nothing.
@@ -92,7 +97,7 @@ def run_locust(
 
     def stop() -> None:
         fired.set()
-        process.kill()
+        _end_group(process)
 
     watchdog = threading.Timer(timeout_s, stop)
     watchdog.daemon = True
@@ -103,6 +108,9 @@ def run_locust(
             if on_line is not None and "deploycheck" in line:
                 on_line(line.rstrip("\n"))
         exit_code = process.wait()
+    except BaseException:  # cancelled: Locust, as Ctrl-C would, then its workers for sure
+        _end_group(process)
+        raise
     finally:
         watchdog.cancel()
     if fired.is_set():
@@ -125,3 +133,17 @@ def run_locust(
         "\n".join(lines),
         command,
     )
+
+
+def _end_group(process: subprocess.Popen[str], grace_s: float = 5.0) -> None:
+    """Stop Locust's process group: SIGINT (it stops its users and its cleanup runs), then
+    SIGKILL for whatever is left after ``grace_s``."""
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace_s)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
