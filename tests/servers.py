@@ -3,6 +3,7 @@
 ``hang``        accepts and never answers (also: a TLS handshake that never completes)
 ``drop-first``  closes the first connection unanswered
 ``trickle``     sends the headers, then one byte of the body every 0.5 s
+``keepalive-trickle``  answers once, keeps the connection, then trickles the next answer's head
 ``big``         answers /health with a 50 MB JSON body
 """
 
@@ -71,7 +72,7 @@ def tcp_server(handler: str) -> Iterator[str]:
             if handler == "hang":
                 held.append(conn)
                 continue
-            if handler in ("trickle", "big"):
+            if handler in ("trickle", "big", "keepalive-trickle"):
                 threading.Thread(target=_misanswer, args=(conn, handler, stop), daemon=True).start()
                 continue
             if handler == "drop-first" and counts["connections"] == 1:
@@ -105,6 +106,21 @@ BIG_BODY_BYTES = 50_000_000
 def _misanswer(conn: socket.socket, handler: str, stop: threading.Event) -> None:
     try:
         conn.recv(65536)
+        if handler == "keepalive-trickle":
+            # The first answer whole, the connection kept alive; the second answer's head one
+            # byte every 0.5 s, on that reused connection.
+            body = b'{"status": "healthy"}'
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" * 50:
+                if stop.wait(0.5):
+                    break
+                conn.sendall(bytes([byte]))
+            return
         if handler == "trickle":
             conn.sendall(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"

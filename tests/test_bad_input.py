@@ -166,3 +166,31 @@ def test_a_bug_in_the_plugin_is_a_failure_that_names_it(
     output = result.stdout.str()
     own = output.split("_ test_own_bug _", 1)[1].split("deploycheck", 1)[0]
     assert "internal error" not in own and "KeyError" in own
+
+
+def test_a_trickle_on_a_reused_connection_stops_at_the_total_deadline(
+    pytester: pytest.Pytester,
+) -> None:
+    """A team's check that makes two requests on ``http``: the second goes over the kept-alive
+    connection (no connect event to hook) and its head trickles in; it is cut at
+    timeouts.total, not after read timeouts that each byte resets."""
+    with tcp_server("keepalive-trickle") as url:
+        (pytester.path / "deploycheck.toml").write_text(
+            f'[envs.drip]\nbase_url = "{url}"\napi_prefix = ""\n'
+            "timeouts = { read = 5, total = 2 }\n"
+        )
+        pytester.makepyfile(
+            test_twice="""
+            def test_twice(http):
+                assert http.get("/health").status_code == 200
+                http.get("/health")
+            """
+        )
+        started = time.monotonic()
+        result = pytester.runpytest("--env", "drip", "-p", "no:cacheprovider")
+        took = time.monotonic() - started
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*the answer was too slow to arrive (waiting for the answer's headers) within 2 s*"]
+    )
+    assert took < 2 + 1 + 1.5, took  # the deadline, a second of grace, pytest's own start

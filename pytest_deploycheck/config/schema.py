@@ -627,6 +627,10 @@ class TargetEnv(_Model):
         Literal["health", "auth", "journey", "security", "load", "fuzz", "infra", "deps"], bool
     ] = Field(default_factory=dict)
 
+    # HTTP_PROXY, HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE and SSL_CERT_DIR are honoured as httpx
+    # and curl do (a CI runner behind an egress proxy); false: ignored.
+    trust_env: bool = True
+
     _secrets: frozenset[str] = PrivateAttr(default=frozenset())
 
     @field_validator("base_url")

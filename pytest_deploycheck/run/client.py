@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 import ssl
 import time
@@ -30,7 +31,7 @@ import httpx
 
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed, ConfigError, TargetUnreachable
-from pytest_deploycheck.run.deadline import Deadline
+from pytest_deploycheck.run.deadline import Deadline, bound_by_deadlines, in_force
 from pytest_deploycheck.run.redaction import MASK, Redactor, is_textual
 
 # Request extensions: the exchange's Deadline (for the retry transport), and a larger
@@ -188,16 +189,36 @@ class DeployClient(httpx.Client):
         self.redactor = redactor or Redactor(env.secrets)
         self.exchanges: list[Exchange] = []
         self._on_exchange = on_exchange
-        verify = tls_verification(env)
-        transport = RetryTransport(httpx.HTTPTransport(verify=verify), env.retries)
         kwargs.setdefault("timeout", client_timeout(env))
+        # No transport of ours given: httpx reads HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and
+        # NO_PROXY as it always does (env.trust_env = false: it does not), and builds each
+        # transport through the two methods below.
         super().__init__(
             base_url=base_url if base_url is not None else env.api_url,
             headers={"User-Agent": user_agent(), **env.headers},
-            transport=transport,
+            verify=tls_verification(env),
+            trust_env=env.trust_env,
             follow_redirects=False,
             **kwargs,
         )
+
+    # httpx's own hooks for building transports, with the arguments we use.
+    def _init_transport(  # type: ignore[override]
+        self, verify: Any = True, cert: Any = None, trust_env: bool = True, **kwargs: Any
+    ) -> httpx.BaseTransport:
+        transport = httpx.HTTPTransport(verify=verify, trust_env=trust_env)
+        return RetryTransport(bound_by_deadlines(transport), self.env.retries)
+
+    def _init_proxy_transport(  # type: ignore[override]
+        self,
+        proxy: httpx.Proxy,
+        verify: Any = True,
+        cert: Any = None,
+        trust_env: bool = True,
+        **kwargs: Any,
+    ) -> httpx.BaseTransport:
+        transport = httpx.HTTPTransport(verify=verify, proxy=proxy, trust_env=trust_env)
+        return RetryTransport(bound_by_deadlines(transport), self.env.retries)
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         """Send within ``timeouts.total`` and read at most ``limits.max_body_bytes`` of the body.
@@ -211,13 +232,14 @@ class DeployClient(httpx.Client):
         request.extensions = {**request.extensions, "trace": deadline.trace, DEADLINE: deadline}
         deadline.start()
         try:
-            response = super().send(request, stream=True, **kwargs)
-            deadline.attach(response.extensions.get("network_stream"))
-            if not streamed:
-                self._read_body(request, response, deadline)
+            with in_force(deadline):
+                response = super().send(request, stream=True, **kwargs)
+                deadline.attach(response.extensions.get("network_stream"))
+                if not streamed:
+                    self._read_body(request, response, deadline)
         except httpx.TransportError as exc:
             elapsed = (time.perf_counter() - start) * 1000
-            if deadline.fired:
+            if deadline.expired:
                 reason = deadline.describe()
             else:
                 reason = describe_transport_error(exc, self.timeout, deadline.phase)
@@ -367,6 +389,11 @@ def _ssl_context(verify: bool, ca_bundle: str | None) -> ssl.SSLContext:
         return context
     if ca_bundle:
         return ssl.create_default_context(cafile=ca_bundle)
+    # As httpx and curl do: SSL_CERT_FILE / SSL_CERT_DIR (a CI runner's corporate CA), else
+    # certifi's bundle.
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cafile and os.path.isfile(cafile) or capath and os.path.isdir(capath):
+        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
     import certifi
 
     return ssl.create_default_context(cafile=certifi.where())
