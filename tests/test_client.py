@@ -7,6 +7,7 @@ import pytest
 from pytest_deploycheck import DeployClient, TargetUnreachable
 from pytest_deploycheck._version import __version__
 from pytest_deploycheck.config import TargetEnv
+from tests.conftest import Reference, SuiteProject
 from tests.servers import tcp_server
 
 
@@ -57,3 +58,31 @@ def test_tls_verification_is_on_by_default() -> None:
     transport = client._transport.inner  # type: ignore[attr-defined]
     assert transport._pool._ssl_context.verify_mode.name == "CERT_REQUIRED"
     client.close()
+
+
+def test_behind_an_egress_proxy_every_request_goes_through_it(
+    suite_project: SuiteProject, reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI runner where only the proxy can resolve the target's name: HTTP_PROXY is honoured
+    as httpx and curl honour it; NO_PROXY and trust_env = false go direct (and fail to
+    resolve, which proves they did)."""
+    from tests.forward_proxy import forward_proxy
+
+    port = reference.url.rsplit(":", 1)[1]
+    name = "deploycheck-target.invalid"
+    config = f'[envs.ci]\nbase_url = "http://{name}:{port}"\n'
+    with forward_proxy({name: "127.0.0.1"}) as (proxy, asked):
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        suite_project.config(config)
+        through = suite_project.run("--env", "ci", "test_health.py")
+        monkeypatch.setenv("NO_PROXY", name)
+        bypassed = suite_project.run("--env", "ci", "test_health.py")
+        monkeypatch.delenv("NO_PROXY")
+        suite_project.config(config + "trust_env = false\n")
+        ignored = suite_project.run("--env", "ci", "test_health.py")
+    through.assert_outcomes(passed=2, skipped=1)  # (no expected version to check)
+    assert asked and set(asked) == {name}, asked
+    for direct in (bypassed, ignored):
+        assert direct.ret == 6, direct.stdout.str()[-1500:]  # unreachable: nothing resolves it
+        direct.stdout.fnmatch_lines(["*could not reach GET http://deploycheck-target.invalid*"])
