@@ -311,6 +311,14 @@ def test_parse_csp_and_hsts() -> None:
         ("default-src *", False),
         ("script-src https:", False),
         ("img-src 'self'", False),  # no script-src nor default-src: scripts unrestricted
+        # Google's recommended strict policy: CSP3 ignores https: and 'unsafe-inline' here.
+        ("script-src 'nonce-abc' 'strict-dynamic' https: 'unsafe-inline'; object-src 'none'", True),
+        ("script-src 'strict-dynamic' https:", False),  # no nonce or hash: https: holds
+        ("script-src 'nonce-abc' 'strict-dynamic' 'unsafe-eval'", False),
+        # A proxy's policy and the app's, joined with a comma by httpx: both are enforced.
+        ("frame-ancestors 'none', default-src 'self'", True),
+        ("default-src 'self', script-src *", True),  # the first already restricts scripts
+        ("frame-ancestors 'none', img-src *", False),  # neither restricts scripts
     ],
 )
 def test_csp_script_sources(csp: str, ok: bool) -> None:

@@ -62,12 +62,19 @@ def level_of(item: str, settings: SecuritySettings) -> str:
 
 
 def parse_csp(value: str) -> dict[str, list[str]]:
+    """One policy: directive -> its sources (the first of a repeated directive wins)."""
     directives: dict[str, list[str]] = {}
     for part in value.split(";"):
         tokens = part.split()
         if tokens:
             directives.setdefault(tokens[0].lower(), [t.lower() for t in tokens[1:]])
     return directives
+
+
+def parse_csp_policies(value: str) -> list[dict[str, list[str]]]:
+    """Every policy of a header: two headers (a proxy's and the app's) arrive joined with a
+    comma, and a browser enforces each of them."""
+    return [parse_csp(policy) for policy in value.split(",") if policy.strip()]
 
 
 def parse_hsts(value: str) -> tuple[int | None, bool, bool]:
@@ -110,9 +117,15 @@ def evaluate(
             f"X-Content-Type-Options is {nosniff!r} on {where} (expected 'nosniff')",
         )
 
-    csp = parse_csp(h["content-security-policy"]) if "content-security-policy" in h else None
+    policies = (
+        parse_csp_policies(h["content-security-policy"]) if "content-security-policy" in h else []
+    )
     frame = (h.get("x-frame-options") or "").strip().upper()
-    ancestors = csp.get("frame-ancestors") if csp else None
+    # Every policy is enforced: the strictest frame-ancestors is the one that holds.
+    all_ancestors = [p["frame-ancestors"] for p in policies if "frame-ancestors" in p]
+    ancestors = next(
+        (a for a in all_ancestors if "*" not in a), all_ancestors[0] if all_ancestors else None
+    )
     if ancestors is not None:
         add(
             "frame-protection",
@@ -164,7 +177,7 @@ def evaluate(
             f"{settings.hsts_min_age_s})",
         )
 
-    if csp is None:
+    if not policies:
         add(
             "content-security-policy",
             False,
@@ -173,7 +186,9 @@ def evaluate(
             "sends none, accept the gap: set security.accepted.content-security-policy",
         )
     else:
-        add("content-security-policy", *_judge_script_sources(csp, where))
+        # Every policy is enforced: scripts are restricted when one of them restricts them.
+        judged = [_judge_script_sources(policy, where) for policy in policies]
+        add("content-security-policy", *next((j for j in judged if j[0]), judged[0]))
 
     referrer = h.get("referrer-policy")
     allowed = settings.referrer_policies
@@ -232,13 +247,15 @@ def _judge_script_sources(csp: dict[str, list[str]], where: str) -> tuple[bool, 
             f"Content-Security-Policy on {where} has neither script-src nor default-src: scripts are unrestricted",
         )
     sources = csp[directive]
-    # With a nonce or hash, CSP2+ browsers ignore 'unsafe-inline'.
+    # With a nonce or hash, CSP2+ browsers ignore 'unsafe-inline'; with 'strict-dynamic' too,
+    # CSP3 browsers ignore host and scheme sources (Google's recommended policy: "'nonce-…'
+    # 'strict-dynamic' https: 'unsafe-inline'", the rest a fallback for old browsers).
     hashed = any(s.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-")) for s in sources)
-    unsafe = [
-        s
-        for s in sources
-        if s in _UNSAFE_SCRIPT_SOURCES and not (hashed and s == "'unsafe-inline'")
-    ]
+    dynamic = hashed and "'strict-dynamic'" in sources
+    ignored = {"'unsafe-inline'"} if hashed else set()
+    if dynamic:
+        ignored |= {"*", "http:", "https:", "data:"}
+    unsafe = [s for s in sources if s in _UNSAFE_SCRIPT_SOURCES and s not in ignored]
     if unsafe:
         return False, (
             f"Content-Security-Policy {directive} allows {' '.join(unsafe)} on {where} "
