@@ -23,6 +23,7 @@ The package, for a reader of its source::
 from pytest_deploycheck._version import __version__
 from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg
 from pytest_deploycheck.checks.health import expect_status_value
+from pytest_deploycheck.checks.security.cookies import missing_protections, parse_set_cookie
 from pytest_deploycheck.checks.security.exposure import Landing, follow_within, leaks
 from pytest_deploycheck.checks.security.policy import REPORT_PROPERTY as SECURITY_PROPERTY
 from pytest_deploycheck.checks.security.policy import evaluate as evaluate_headers
@@ -149,8 +150,10 @@ __all__ = [
     "legacy_protocol_accepted",
     "listening_beyond_internal",
     "make_pdf",
+    "missing_protections",
     "parse_alembic_heads",
     "parse_load_criteria",
+    "parse_set_cookie",
     "reachable_from_here",
     "run_locust",
     "validate_apkg",

@@ -13,7 +13,6 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 import httpx
@@ -32,6 +31,8 @@ from pytest_deploycheck import (
     inspect_certificate,
     leaks,
     legacy_protocol_accepted,
+    missing_protections,
+    parse_set_cookie,
 )
 
 pytestmark = [pytest.mark.smoke, pytest.mark.security]
@@ -403,38 +404,37 @@ def test_only_tls_12_or_newer(deploy_env_unprobed: TargetEnv) -> None:
 
 
 def test_cookies_are_safe(
-    request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv
+    request: pytest.FixtureRequest,
+    http: DeployClient,
+    deploy_env: TargetEnv,
+    examined: Callable[[str], None],
 ) -> None:
-    token = request.getfixturevalue("smoke_user").headers
+    """Every cookie the target sets, the login answer's included: Secure (https), HttpOnly
+    (session-like names), SameSite."""
+    user = request.getfixturevalue("smoke_user")
     https = urlsplit(deploy_env.base_url).scheme == "https"
-    responses = [
-        http.get(deploy_env.health_url(deploy_env.health.liveness_path)),
-        http.get(deploy_env.paths.me, headers=token),
-        *(http.get(path, headers=token) for path in deploy_env.security.cookie_paths),
+    answers: list[tuple[str, list[str]]] = [
+        (f"the login answer (POST {deploy_env.paths.login})", list(user.set_cookies))
     ]
+    for response in (
+        http.get(deploy_env.health_url(deploy_env.health.liveness_path)),
+        http.get(deploy_env.paths.me, headers=user.headers),
+        *(http.get(path, headers=user.headers) for path in deploy_env.security.cookie_paths),
+    ):
+        answers.append((describe(response), response.headers.get_list("set-cookie")))
     problems = []
     seen = 0
-    for response in responses:
-        for header in response.headers.get_list("set-cookie"):
+    for where, headers in answers:
+        for header in headers:
+            cookie = parse_set_cookie(header)
+            if cookie is None:
+                continue
             seen += 1
-            cookie = SimpleCookie()
-            cookie.load(header)
-            for name, morsel in cookie.items():
-                missing = []
-                if https and not morsel["secure"]:
-                    missing.append("Secure")
-                if (
-                    any(word in name.lower() for word in ("session", "sid", "token", "auth"))
-                    and not morsel["httponly"]
-                ):
-                    missing.append("HttpOnly")
-                if not morsel["samesite"]:
-                    missing.append("SameSite")
-                if missing:
-                    problems.append(
-                        f"cookie {name!r} from {describe(response)} lacks {', '.join(missing)}"
-                    )
+            missing = missing_protections(cookie, https=https)
+            if missing:
+                problems.append(f"cookie {cookie.name!r} from {where} lacks {', '.join(missing)}")
     if not seen:
         pytest.skip("no cookies are set")
     if problems:
         raise CheckFailed("; ".join(problems))
+    examined(f"{seen} cookies judged")

@@ -411,3 +411,28 @@ def test_the_leak_probes_send_nothing_but_reads_to_production(
          "production env"]
     )  # fmt: skip
     assert writes() == before
+
+
+def test_the_login_answers_cookie_is_judged_as_browsers_read_it(
+    suite_project: SuiteProject,
+) -> None:
+    """A session cookie set at login, with ``Partitioned; Priority=High`` (which the standard
+    library's parser drops or takes for a cookie): judged, passed when safe, failed when not."""
+    from pytest_deploycheck import missing_protections, parse_set_cookie
+    from tests.conftest import running_reference
+
+    cookie = parse_set_cookie(
+        "session=abc; Path=/; Partitioned; Priority=High; HttpOnly; SameSite=Lax"
+    )
+    assert cookie is not None and cookie.name == "session"
+    assert missing_protections(cookie, https=True) == ["Secure"]
+    with running_reference(login_cookie=True) as shaped:
+        safe = suite_project.run_against(shaped, SUITE, "-k", "cookies", "-rA")
+        Faults(shaped).set("insecure-login-cookie")
+        unsafe = suite_project.run_against(shaped, SUITE, "-k", "cookies", "-rf")
+    safe.assert_outcomes(passed=1)
+    safe.stdout.fnmatch_lines(["1 cookies judged"])
+    unsafe.assert_outcomes(failed=1)
+    unsafe.stdout.fnmatch_lines(
+        ["*cookie 'session' from the login answer (POST /auth/login) lacks HttpOnly, SameSite*"]
+    )

@@ -79,6 +79,11 @@ _ALL = [
         "every answer sets a session cookie without Secure, HttpOnly or SameSite",
     ),
     Fault(
+        "insecure-login-cookie",
+        "security",
+        "with login_cookie: the login answer's session cookie has no HttpOnly or SameSite",
+    ),
+    Fault(
         "errors-bypass-headers",
         "security",
         "500 and 429 answers carry no security headers (the real service)",

@@ -45,5 +45,7 @@ class Settings(BaseModel):
     # False: no account deletion endpoint (DELETE /user/account answers 404), as some real
     # services have none.
     account_deletion: bool = True
+    # True: the login answer also sets a session cookie (fault insecure-login-cookie: unsafe).
+    login_cookie: bool = False
     # Enables PUT /_deploycheck/faults with this token in X-Fault-Token (tests only).
     control_token: str | None = Field(None, repr=False)

@@ -37,6 +37,7 @@ class RunUser:
     register_status: int | None = None
     login_fields: list[str] = field(default_factory=list)
     username: str | None = None  # a throwaway user's handle (for services that sign in with it)
+    set_cookies: list[str] = field(default_factory=list, repr=False)  # the login answer's
 
     @property
     def headers(self) -> dict[str, str]:

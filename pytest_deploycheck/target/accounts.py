@@ -179,6 +179,7 @@ def _login(
         register_status=register_status,
         login_fields=sorted(body),
         username=username,
+        set_cookies=response.headers.get_list("set-cookie"),
     )
 
 

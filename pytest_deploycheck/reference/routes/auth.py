@@ -101,7 +101,7 @@ def build(register_style: str, account_deletion: bool = True) -> list[APIRouter]
     dependencies=[Depends(auth_rate_limit)],
     responses=errors(401, 429),
 )
-def login(request: Request, payload: Login) -> dict[str, Any]:
+def login(request: Request, payload: Login, response: Response) -> dict[str, Any]:
     s = services(request)
     user = s.db.one("SELECT * FROM users WHERE email = ?", payload.email)
     accepted = user is not None and (
@@ -115,6 +115,13 @@ def login(request: Request, payload: Login) -> dict[str, Any]:
     s.db.update("users", user["id"], last_login_at=now())
     user = s.db.one("SELECT * FROM users WHERE id = ?", user["id"])
     assert user is not None
+    if s.settings.login_cookie:
+        # A browser session beside the tokens, as many services set at login; with the
+        # attributes a browser reads and SimpleCookie does not (Partitioned, Priority).
+        safe = "; HttpOnly; SameSite=Lax" if not s.faults.on("insecure-login-cookie") else ""
+        response.headers.append(
+            "set-cookie", f"session={new_id()}; Path=/; Partitioned; Priority=High{safe}"
+        )
     return {
         "access_token": s.tokens.issue(user, "access"),
         "refresh_token": s.tokens.issue(user, "refresh"),
