@@ -180,24 +180,33 @@ def test_logout_ends_the_session(
 
 @pytest.mark.destructive
 def test_auth_rate_limit_exists(
-    request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv
+    request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv, auth_api: AuthApi
 ) -> None:
+    """30 wrong-password logins, in the body the service takes (``auth.login_body``), sent
+    without pacing: a 429 with Retry-After must come. An answer that refuses the body itself
+    (400, 422) is no evidence either way: a failure naming the setting, never a conclusion."""
     if not deploy_context(request.config).check_rate_limit:
         pytest.skip(
             "opt-in: pass --check-rate-limit (it spends this IP's auth budget for a minute)"
         )
     email = f"deploycheck-ratelimit-{uuid.uuid4().hex[:8]}@{deploy_env.auth.email_domain}"
+    payload = auth_api.login_payload(email, "not-the-password")
     start = time.monotonic()
     for attempt in range(1, 31):
-        response = http.post(
-            deploy_env.paths.login, json={"email": email, "password": "not-the-password"}
-        )
+        response = http.post(deploy_env.paths.login, json=payload)
         if response.status_code == 429:
             if "retry-after" not in response.headers:
                 raise CheckFailed(
                     f"{describe(response)} after {attempt} attempts, but without Retry-After"
                 )
             return
+        if response.status_code not in deploy_env.auth.refused_statuses:
+            raise CheckFailed(
+                f"{describe(response)} to a login with a wrong password (attempt {attempt}): "
+                f"expected a refusal ({', '.join(map(str, deploy_env.auth.refused_statuses))}) "
+                "or a 429; the probe is not a login this service takes, so it says nothing of "
+                "its rate limit: set auth.login_body (and auth.refused_statuses)"
+            )
     raise CheckFailed(
         f"30 failed logins in {time.monotonic() - start:.1f} s and no 429: "
         f"{deploy_env.paths.login} is not rate limited (brute force is possible)"

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from pytest_deploycheck import (
@@ -334,25 +333,29 @@ def test_debug_mode_is_off(
 def _https_target(env: TargetEnv) -> tuple[str, int]:
     parts = urlsplit(env.base_url)
     if parts.scheme != "https":
-        pytest.skip(f"{env.base_url} is not an https target: transport checks apply to https only")
+        pytest.skip(
+            f"{env.shown_base_url} is not an https target: transport checks apply to https only"
+        )
     return parts.hostname or "", parts.port or 443
 
 
 def test_plain_http_redirects_to_https(deploy_env_unprobed: TargetEnv) -> None:
     deploy_env = deploy_env_unprobed
     host, _ = _https_target(deploy_env)
-    http_base = deploy_env.security.http_url or f"http://{host}"
+    shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
+    http_base = deploy_env.security.http_url or f"http://{shown_host}"
     path = ("" if deploy_env.health.from_root else deploy_env.api_prefix) + (
         deploy_env.health.liveness_path
     )
-    try:
-        response = httpx.get(
-            http_base.rstrip("/") + path, timeout=deploy_env.timeouts.read, follow_redirects=False
-        )
-    except httpx.TransportError as exc:
-        raise CheckFailed(
-            f"plain http at {http_base} does not answer ({exc}): it should redirect to https (301/308)"
-        ) from None
+    # The run's client: the total deadline, the proxy, the record; redirects not followed.
+    with DeployClient(deploy_env, base_url=http_base.rstrip("/")) as client:
+        try:
+            response = client.get(path)
+        except DeployCheckError as exc:
+            raise CheckFailed(
+                f"plain http at {http_base} does not answer ({exc}): it should redirect to https "
+                "(301/308)"
+            ) from None
     location = response.headers.get("location", "")
     target = urlsplit(location)
     if (
@@ -364,7 +367,7 @@ def test_plain_http_redirects_to_https(deploy_env_unprobed: TargetEnv) -> None:
         raise CheckFailed(
             f"{describe(response)}"
             + (f" to {location!r}" if location else "")
-            + f": expected 301 or 308 to https://{host}{path} (same host and path)"
+            + f": expected 301 or 308 to https://{shown_host}{path} (same host and path)"
         )
 
 

@@ -508,3 +508,24 @@ def test_one_upload_for_all_xdist_workers(pytester: pytest.Pytester) -> None:
         result.assert_outcomes(passed=21, skipped=1)
         result.stdout.fnmatch_lines(["*cleanup: deleted 1 deck, 1 job, 2 users*"])
         assert deployment.metric("http_requests_total", method="POST", route="/api/v1/upload/") == 2
+
+
+def test_the_rate_limit_probe_logs_in_as_the_service_takes_it(pytester: pytest.Pytester) -> None:
+    """The probe sends auth.login_body; a body the service refuses as invalid (422) is no
+    evidence about its rate limit: a failure naming the setting, not "not rate limited"."""
+    with running_reference(auth_rate_limit=5) as deployment:
+        project = SuiteProject(pytester)
+        project.config(
+            f'[envs.ref]\nbase_url = "{deployment.url}"\nauth.rate_limit = "off"\n'
+            'auth.login_body = { user = "{email}", secret = "{password}" }\n'
+        )
+        result = project.run(
+            "--env", "ref", "test_auth_flow.py", "-k", "rate_limit_exists", "--check-rate-limit"
+        )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*POST */auth/login -> 422 * to a login with a wrong password (attempt 1)*set auth.login_body*"
+        ]
+    )
+    assert "not rate limited" not in result.stdout.str()

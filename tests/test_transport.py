@@ -152,3 +152,23 @@ def test_modern_tls_passes(suite_project: SuiteProject, valid_server: int, ca_fi
     result = suite_project.run("--env", "tls", "test_security.py", "-k", "tls_12", "-rs")
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0, result.stdout.str()
+
+
+def test_an_ipv6_target_is_checked_like_any_other(
+    suite_project: SuiteProject, ca: trustme.CA, ca_file: str
+) -> None:
+    """``https://[::1]:port``: the certificate, TLS and the plain-http redirect are judged;
+    the redirect probe writes the address in brackets (it raised InvalidURL)."""
+    with https_server(issue(ca, "::1"), host="::1") as tls_port:
+        with http_listener(f"https://[::1]:{tls_port}", host="::1") as http_port:
+            base = f'[envs.tls]\nbase_url = "https://[::1]:{tls_port}"\nca_bundle = "{ca_file}"\n'
+            suite_project.config(base + f'security.http_url = "http://[::1]:{http_port}"\n')
+            redirected = run_transport(suite_project)
+        suite_project.config(base + "timeouts = { connect = 2, read = 2, total = 3 }\n")
+        nothing_on_80 = suite_project.run("--env", "tls", "test_security.py", "-k", "redirects")
+    outcomes = redirected.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0 and outcomes["passed"] >= 3, redirected.stdout.str()
+    nothing_on_80.assert_outcomes(failed=1)
+    nothing_on_80.stdout.fnmatch_lines(["*plain http at http://[[]::1[]] does not answer*"])
+    assert "InvalidURL" not in nothing_on_80.stdout.str()
+    assert_no_plugin_traceback(nothing_on_80)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import socket
 import ssl
 import threading
 import warnings
@@ -64,8 +65,11 @@ def _serve(server: ThreadingHTTPServer) -> Iterator[int]:
 
 
 @contextmanager
-def https_server(cert: trustme.LeafCert, *, legacy_tls: bool = False) -> Iterator[int]:
-    """An HTTPS health endpoint on 127.0.0.1; ``legacy_tls`` also accepts TLS 1.0/1.1."""
+def https_server(
+    cert: trustme.LeafCert, *, legacy_tls: bool = False, host: str = "127.0.0.1"
+) -> Iterator[int]:
+    """An HTTPS health endpoint on ``host`` (``::1`` for IPv6); ``legacy_tls`` also accepts
+    TLS 1.0/1.1."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     cert.configure_cert(context)
     if legacy_tls:
@@ -75,15 +79,23 @@ def https_server(cert: trustme.LeafCert, *, legacy_tls: bool = False) -> Iterato
             context.minimum_version = ssl.TLSVersion.TLSv1
     else:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    server = _server(host, _Health)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     with _serve(server) as port:
         yield port
 
 
 @contextmanager
-def http_listener(redirect_to: str | None) -> Iterator[int]:
-    """Plain http on 127.0.0.1: redirects every path to ``redirect_to`` (301), or answers 200."""
+def http_listener(redirect_to: str | None, host: str = "127.0.0.1") -> Iterator[int]:
+    """Plain http on ``host``: redirects every path to ``redirect_to`` (301), or answers 200."""
     handler = type("Handler", (_Health,), {"redirect_to": redirect_to})
-    with _serve(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as port:
+    with _serve(_server(host, handler)) as port:
         yield port
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def _server(host: str, handler: type) -> ThreadingHTTPServer:
+    return (_IPv6Server if ":" in host else ThreadingHTTPServer)((host, 0), handler)

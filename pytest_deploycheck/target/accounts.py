@@ -71,9 +71,15 @@ class AuthApi:
         return self.limited("POST", self.env.paths.register_, json=payload)
 
     def login(self, email: str, password: str, username: str | None = None) -> httpx.Response:
-        template = self.env.auth.login_body or {"email": "{email}", "password": "{password}"}
-        payload = fill(template, email=email, password=password, username=username or email)
+        payload = self.login_payload(email, password, username)
         return self.limited("POST", self.env.paths.login, json=payload)
+
+    def login_payload(
+        self, email: str, password: str, username: str | None = None
+    ) -> dict[str, str]:
+        """The login body the env's service takes (``auth.login_body``)."""
+        template = self.env.auth.login_body or {"email": "{email}", "password": "{password}"}
+        return fill(template, email=email, password=password, username=username or email)
 
     def refresh(self, token: str) -> httpx.Response:
         """Refresh the session: ``token`` is the refresh token, or with ``auth.refresh_with =
