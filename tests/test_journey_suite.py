@@ -529,3 +529,22 @@ def test_the_rate_limit_probe_logs_in_as_the_service_takes_it(pytester: pytest.P
         ]
     )
     assert "not rate limited" not in result.stdout.str()
+
+
+def test_a_download_that_redirects_to_object_storage_is_followed_without_credentials(
+    suite_project: SuiteProject,
+) -> None:
+    """The download answers 307 to storage on another origin, which refuses a request that
+    carries a credential of its own (S3: one auth mechanism): the redirect is followed, and
+    neither the token nor the env's own headers cross to it."""
+    from tests.conftest import running_reference
+
+    with running_reference(download_style="redirect") as shaped:
+        suite_project.config(
+            f'[envs.ref]\nbase_url = "{shaped.url}"\nauth.rate_limit = "off"\n'
+            'headers = { X-Api-Key = "team-key-123" }\n'
+        )
+        result = suite_project.run("--env", "ref", "test_journey.py", "-m", "smoke", "-rA")
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines(["*GET http://localhost:*/storage/decks/*.apkg?* -> 200 OK*"])
+    assert "Only one auth mechanism" not in result.stdout.str()

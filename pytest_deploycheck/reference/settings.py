@@ -37,7 +37,10 @@ class Settings(BaseModel):
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
     # The deployment guide's variants of the API (see the contract).
     register_style: Literal["username", "full_name"] = "username"
-    download_style: Literal["url", "file"] = "url"
+    # "redirect": the download answers 307 to object storage on another origin (the API at
+    # 127.0.0.1, storage at localhost), which refuses a request that carries credentials of
+    # its own (S3: only one auth mechanism), as real services hand out presigned links.
+    download_style: Literal["url", "file", "redirect"] = "url"
     download_by: Literal["deck", "job"] = "deck"
     # How the OpenAPI document declares sign-in: "oauth2-password" as the real service does
     # (FastAPI's OAuth2PasswordBearer: a password flow whose tokenUrl is the login path).

@@ -228,6 +228,7 @@ class DeployClient(httpx.Client):
         started_at = datetime.now(timezone.utc)
         start = time.perf_counter()
         streamed = kwargs.pop("stream", False)
+        self._no_credentials_elsewhere(request)
         deadline = Deadline(self.env.timeouts.total)
         request.extensions = {**request.extensions, "trace": deadline.trace, DEADLINE: deadline}
         deadline.start()
@@ -258,6 +259,18 @@ class DeployClient(httpx.Client):
                 self.redactor.learn_from_json(response.json())
         self._record(request, response, started_at, elapsed)
         return response
+
+    def _no_credentials_elsewhere(self, request: httpx.Request) -> None:
+        """Credentials never cross to another origin: a request to a host other than the
+        client's own (object storage behind a presigned link, a redirect's target) carries
+        neither a token, nor cookies, nor the env's own headers (X-Api-Key …); S3 refuses a
+        presigned request that carries a second Authorization."""
+        here, there = self.base_url, request.url
+        if (here.scheme, here.host, here.port) == (there.scheme, there.host, there.port):
+            return
+        for name in ("authorization", "cookie", *(n.lower() for n in self.env.headers)):
+            if name in request.headers:
+                del request.headers[name]
 
     def _read_body(
         self, request: httpx.Request, response: httpx.Response, deadline: Deadline

@@ -159,6 +159,9 @@ def deck_id_of(run: JobRun, env: TargetEnv) -> str:
     return str(deck_id)
 
 
+_MAX_REDIRECTS = 5
+
+
 def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -> DownloadedDeck:
     """Fetch the deck: a JSON body with a link to follow, or the file itself."""
     journey = env.journey
@@ -170,7 +173,26 @@ def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -
         headers=user.headers,
         extensions=deck_sized,
     )
+    redirected = None
+    for _ in range(_MAX_REDIRECTS):  # to object storage, as real services often answer
+        if not response.is_redirect or "location" not in response.headers:
+            break
+        redirected = urljoin(str(response.url), response.headers["location"])
+        # The token only where it came from (the client strips it elsewhere anyway).
+        headers = user.headers if same_origin(redirected, env.base_url) else {}
+        response = client.get(redirected, headers=headers, extensions=deck_sized)
     expect_status(response, 200, "asking for the deck's download")
+    if redirected is not None and "json" not in response.headers.get("content-type", ""):
+        return DownloadedDeck(
+            response.content,
+            response.headers.get("content-type", ""),
+            "link",
+            str(deck_id) if deck_id else None,
+            redirected,
+            headers=dict(response.headers),
+            where=describe(response),
+            served_by_api=same_origin(redirected, env.base_url),
+        )
     content_type = response.headers.get("content-type", "")
     if "json" not in content_type:
         return DownloadedDeck(

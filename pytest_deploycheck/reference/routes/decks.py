@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from pytest_deploycheck.reference.schemas import Deck, DeckPage, DownloadLink
 from pytest_deploycheck.reference.services import (
@@ -69,10 +69,18 @@ def download_deck(
         return _serve_file(s, deck)
     key = f"decks/{deck['id']}.apkg"
     query = urlencode(s.signer.sign("/storage/" + key, s.settings.download_link_ttl_s))
+    if s.settings.download_style == "redirect":
+        storage = str(request.base_url.replace(hostname=_other_host(request.base_url.hostname)))
+        return RedirectResponse(f"{storage.rstrip('/')}/storage/{key}?{query}", status_code=307)
     return {
         "download_url": f"{str(request.base_url).rstrip('/')}/storage/{key}?{query}",
         "expires_in": s.settings.download_link_ttl_s,
     }
+
+
+def _other_host(host: str | None) -> str:
+    """Another origin for the same server: the loopback name for the address, or back."""
+    return "127.0.0.1" if host == "localhost" else "localhost"
 
 
 @router.delete("/{deck_id}", status_code=204, responses=errors(401, 403, 404))
@@ -93,6 +101,13 @@ def storage_object(
     request: Request, deck_id: str, expires: str | None = None, signature: str | None = None
 ) -> Any:
     s = services(request)
+    if s.settings.download_style == "redirect":
+        # Object storage on its own origin: the signed link is the only credential it takes.
+        extra = [h for h in ("authorization", "x-api-key", "cookie") if h in request.headers]
+        if extra:
+            raise HTTPException(
+                400, f"Only one auth mechanism allowed; the request also carries {extra[0]}"
+            )
     if not s.faults.on("public-bucket"):
         problem = s.signer.verify(f"/storage/decks/{deck_id}.apkg", expires, signature)
         if problem:
