@@ -81,7 +81,7 @@ from pytest_deploycheck.run.expect import (
 )
 from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunUser
-from pytest_deploycheck.target.accounts import AuthApi
+from pytest_deploycheck.target.accounts import AuthApi, login_payload
 from pytest_deploycheck.target.journey import (
     DownloadedDeck,
     JobRun,
@@ -149,6 +149,7 @@ __all__ = [
     "leaks",
     "legacy_protocol_accepted",
     "listening_beyond_internal",
+    "login_payload",
     "make_pdf",
     "missing_protections",
     "parse_alembic_heads",

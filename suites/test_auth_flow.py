@@ -28,6 +28,7 @@ from pytest_deploycheck import (
     expect_status,
     json_body,
     json_field,
+    login_payload,
 )
 
 pytestmark = [pytest.mark.smoke, pytest.mark.auth]
@@ -180,7 +181,7 @@ def test_logout_ends_the_session(
 
 @pytest.mark.destructive
 def test_auth_rate_limit_exists(
-    request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv, auth_api: AuthApi
+    request: pytest.FixtureRequest, http: DeployClient, deploy_env: TargetEnv
 ) -> None:
     """30 wrong-password logins, in the body the service takes (``auth.login_body``), sent
     without pacing: a 429 with Retry-After must come. An answer that refuses the body itself
@@ -190,7 +191,7 @@ def test_auth_rate_limit_exists(
             "opt-in: pass --check-rate-limit (it spends this IP's auth budget for a minute)"
         )
     email = f"deploycheck-ratelimit-{uuid.uuid4().hex[:8]}@{deploy_env.auth.email_domain}"
-    payload = auth_api.login_payload(email, "not-the-password")
+    payload = login_payload(deploy_env, email, "not-the-password")
     start = time.monotonic()
     for attempt in range(1, 31):
         response = http.post(deploy_env.paths.login, json=payload)

@@ -94,6 +94,14 @@ class AuthApi:
         )
 
 
+def login_payload(
+    env: TargetEnv, email: str, password: str, username: str | None = None
+) -> dict[str, str]:
+    """The login body the env's service takes (``auth.login_body``)."""
+    template = env.auth.login_body or {"email": "{email}", "password": "{password}"}
+    return fill(template, email=email, password=password, username=username or email)
+
+
 def throwaway_handle(run_id: str, label: str) -> str:
     """The username a throwaway user registers with (and signs in with, where asked)."""
     return f"deploycheck-{run_id}-{label}"[:50]
