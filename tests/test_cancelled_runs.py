@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SUITES, Reference, running_reference
+from tests.conftest import SUITES, Faults, Reference, running_reference
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +81,18 @@ def counts(reference: Reference) -> tuple[object, ...]:
 def test_sigterm_ends_the_run_like_ctrl_c_and_leaves_nothing(
     tmp_path: Path, slow_jobs: Reference
 ) -> None:
-    before = counts(slow_jobs)
-    run = start_run(tmp_path, slow_jobs)
-    wait_for_upload(slow_jobs, before[1])
-    run.send_signal(signal.SIGTERM)
-    output, _ = run.communicate(timeout=60)
+    # The job never finishes: the run cannot end before the signal, however loaded the
+    # machine (with slow jobs alone it once did, and exited 0).
+    faults = Faults(slow_jobs)
+    faults.set("job-stuck")
+    try:
+        before = counts(slow_jobs)
+        run = start_run(tmp_path, slow_jobs)
+        wait_for_upload(slow_jobs, before[1])
+        run.send_signal(signal.SIGTERM)
+        output, _ = run.communicate(timeout=60)
+    finally:
+        faults.close()
     assert run.returncode == pytest.ExitCode.INTERRUPTED, output[-2000:]
     assert "cleanup: deleted 1 job," in output, output[-2000:]  # the summary
     assert "SIGTERM: the run was cancelled" in output

@@ -64,6 +64,13 @@ def test_green_run_says_green_everywhere(
     assert props["deploycheck_deployed_version"] == __version__
     assert 'id="deploycheck-verdict"' in html and "GREEN: the deployment works" in html
     assert "skipped: " in html and "('/" not in html  # skips show their reason, not a tuple
+    # The verdict is the last thing the run prints: after pytest's summary and counts.
+    lines = [line for line in result.stdout.lines if line.strip()]
+    verdict_at = max(i for i, line in enumerate(lines) if "deploycheck: verdict" in line)
+    counts_at = max(
+        i for i, line in enumerate(lines) if " passed" in line and " in " in line and "=" in line
+    )
+    assert counts_at < verdict_at and lines[verdict_at + 1].startswith("GREEN"), lines[-20:]
     # A green must have looked: what a passing check examined, in JSON, JUnit and HTML.
     leaks = "test_security.py::test_error_answers_leak_nothing"
     assert verdict["examined"][leaks].startswith("5 error answers judged (404, 405, 401, 422")

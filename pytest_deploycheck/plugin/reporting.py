@@ -285,6 +285,15 @@ class RunReporting:
             terminalreporter.section("deploycheck")
             for line in lines:
                 terminalreporter.write_line(context.redactor.text(line))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """The verdict block, the last thing a run prints (after pytest's short summary and its
+        counts), so it is what a CI log ends with."""
+        context: DeployContext | None = config.stash.get(CONTEXT, None)
+        terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
+        if context is None or context.is_worker or terminalreporter is None:
+            return
         touched = context.target is not None or context.failure is not None or self.judged
         if self.verdict is not None and self.verdict.verdict != "nothing ran" and touched:
             green = self.verdict.verdict == "green"
