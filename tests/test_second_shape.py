@@ -86,3 +86,28 @@ def test_the_session_cookie_where_the_service_sets_it_is_checked(
     result.stdout.fnmatch_lines(
         ["*cookie 'session' from GET */api/session -> 200 OK lacks HttpOnly, SameSite*"]
     )
+
+
+def test_an_existing_account_signs_in_with_its_username() -> None:
+    """``auth.username`` fills ``{username}`` in ``auth.login_body`` for a standing account."""
+    from pytest_deploycheck.config import TargetEnv
+    from pytest_deploycheck.target.accounts import login_payload
+
+    env = TargetEnv.model_validate(
+        {
+            "name": "t",
+            "base_url": "https://api.example.com",
+            "auth": {
+                "mode": "account",
+                "email": "smoke@example.com",
+                "password": "pw-123456",
+                "username": "smoke-user",
+                "login_body": {"username": "{username}", "password": "{password}"},
+            },
+        }
+    )
+    assert env.auth.username == "smoke-user"
+    assert login_payload(env, "smoke@example.com", "pw-123456", env.auth.username) == {
+        "username": "smoke-user",
+        "password": "pw-123456",
+    }

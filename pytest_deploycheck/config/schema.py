@@ -93,6 +93,10 @@ class AuthSettings(_Model):
     # A second account, for "another user cannot read my job" on envs without throwaway users.
     second_email: str | None = None
     second_password: str | None = None
+    # An existing account's username, for services that sign in with it ({username} in
+    # auth.login_body); a throwaway user's is its generated handle.
+    username: str | None = None
+    second_username: str | None = None
     email_domain: str = "example.com"
     register_style: Literal["username", "full_name"] = "username"
     # Request bodies as templates: {email}, {password}, {username}, {display_name},

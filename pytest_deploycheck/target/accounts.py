@@ -146,7 +146,10 @@ def provision(
                 else "uses auth.mode = 'account'"
             )
             raise ConfigError(f"env {env.name!r} {why}; set {keys} (from ${{VAR}}s)")
-        return _login(api, label, email, password, throwaway=False, register_status=None)
+        username = auth.username if label == "smoke" else auth.second_username
+        return _login(
+            api, label, email, password, throwaway=False, register_status=None, username=username
+        )
     password = secrets.token_urlsafe(18) + "aA1!"
     redactor.add(password)
     handle = throwaway_handle(run_id, label)
