@@ -5,18 +5,21 @@ checks import comes from here (guarded by ``tests/test_public_api.py``).
 A locustfile imports from :mod:`pytest_deploycheck.locust` instead, because
 Locust's gevent must never be imported into pytest.
 
-The package, for a reader of its source::
+The package, for a reader of its source, from the top layer down (the layers are
+import-linter contracts in pyproject.toml)::
 
-    config/     the config's shape, reading it, one precedence resolver
-    run/        the run's machinery: context, recorded HTTP client, store, redaction,
-                the embedded deployment's lifecycle
-    checks/     what is checked: health, accounts, journey, decks, security/
-    evidence/   the passive analysers over every answer: contract, headers, leaks
+    plugin/     the pytest plugin: hooks (entry point), options, setup, session (the run
+                owner), collection, xdist, context, fixtures, passive, reporting, verdict
+    load/       load options, criteria, statistics, profiles; locust/ for the Locust side
     fuzz/       schema fuzzing with schemathesis, through the run's client
     infra/      checks on the hosts behind the deployment, through testinfra
     deps/       checks of the services behind the API: database, cache, broker, storage
-    load/       load criteria, statistics, profiles; locust/ for the Locust side
-    plugin/     the pytest plugin: hooks (entry point), fixtures, reporting
+    evidence/   the passive analysers over every answer: contract, headers, leaks
+    checks/     what is checked: health, decks, security/ (policy, cookies, exposure, tls)
+    target/     drivers of the target's API: accounts, journey, sample PDF
+    run/        the recorded HTTP client (bounded on every connection), expectations,
+                pacing, store, redaction, the embedded deployment's lifecycle
+    config/     the config's shape, reading it, one precedence resolver
     reference/  the embedded reference deployment (never imported by the plugin)
 """
 
