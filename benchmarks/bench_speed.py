@@ -73,7 +73,15 @@ def main() -> None:
                     pytest_wall.append(time.perf_counter() - start)
                     if done.returncode != 0:
                         sys.exit(f"smoke run failed:\n{done.stdout[-3000:]}")
-                    found = re.search(r" in ([\d.]+)s", done.stdout.splitlines()[-1])
+                    # pytest's count line ("40 passed … in 3.21s"); the verdict prints after it.
+                    found = next(
+                        (
+                            m
+                            for line in reversed(done.stdout.splitlines())
+                            if (m := re.search(r"passed.* in ([\d.]+)s", line))
+                        ),
+                        None,
+                    )
                     assert found, done.stdout[-500:]
                     pytest_phase.append(float(found.group(1)))
                 else:
