@@ -548,3 +548,16 @@ def test_a_download_that_redirects_to_object_storage_is_followed_without_credent
     assert result.ret == 0, result.stdout.str()[-3000:]
     result.stdout.fnmatch_lines(["*GET http://localhost:*/storage/decks/*.apkg?* -> 200 OK*"])
     assert "Only one auth mechanism" not in result.stdout.str()
+
+
+def test_an_upload_answered_202_accepted_passes_the_journey(suite_project: SuiteProject) -> None:
+    """An asynchronous API answers the upload 202 Accepted (its document declares it): the
+    journey, fuzzing and the contract check all pass."""
+    from tests.conftest import running_reference
+
+    with running_reference(upload_status=202) as shaped:
+        result = suite_project.run_against(
+            shaped, "test_journey.py", "-m", "smoke", "--passive-checks=on", "-rA"
+        )
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines(["*POST */api/v1/upload/ -> 202 Accepted*"])

@@ -50,5 +50,7 @@ class Settings(BaseModel):
     account_deletion: bool = True
     # True: the login answer also sets a session cookie (fault insecure-login-cookie: unsafe).
     login_cookie: bool = False
+    # 202: an upload is answered "Accepted" (an asynchronous API) instead of "Created".
+    upload_status: Literal[201, 202] = 201
     # Enables PUT /_deploycheck/faults with this token in X-Fault-Token (tests only).
     control_token: str | None = Field(None, repr=False)

@@ -32,9 +32,18 @@ upload_router = APIRouter(prefix="/upload", tags=["upload"])
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@upload_router.post("/", status_code=201, response_model=Job, responses=errors(400, 401, 403, 413))
+@upload_router.post(
+    "/",
+    status_code=201,
+    response_model=Job,
+    responses={
+        **errors(400, 401, 403, 413),
+        202: {"model": Job, "description": "Accepted for processing (an asynchronous upload)"},
+    },
+)
 async def upload(
     request: Request,
+    response: Response,
     file: UploadFile = File(...),
     page_start: int | None = Form(None, ge=1),
     page_end: int | None = Form(None, ge=1),
@@ -64,6 +73,8 @@ async def upload(
     tags = _parse_tags(custom_tags)
     if user["cards_generated_month"] >= user["cards_limit_month"]:
         raise HTTPException(403, "Monthly card limit reached for your subscription tier")
+    if s.settings.upload_status == 202:
+        response.status_code = 202  # accepted for processing, as asynchronous APIs answer
     job_id = new_id()
     uploads = s.data_dir / "uploads"
     uploads.mkdir(exist_ok=True)
