@@ -84,6 +84,19 @@ def test_short_secrets_are_masked_where_they_stand_alone() -> None:
     )
     assert redactor.text("upw12 stays") == "upw12 stays"  # never inside a word
     assert redactor.text("ab cd") == "ab cd"  # two characters would mask any text
+    numbers = Redactor(["120", "8443"])  # a ${VAR} timeout or port: not a credential
+    assert numbers.text("waited 120 s on port 8443") == "waited 120 s on port 8443"
+
+
+def test_origins_compare_as_httpx_writes_them() -> None:
+    """One comparison for the passive checks' target and for where a token may go."""
+    from pytest_deploycheck.run.client import same_origin
+
+    assert same_origin("https://api.example.com/x", "https://API.example.com:443")
+    assert same_origin("http://[::1]:80/x", "http://[::1]")
+    assert not same_origin("http://api.example.com/x", "https://api.example.com")
+    assert not same_origin("https://storage.example.com/x", "https://api.example.com")
+    assert not same_origin("not a url", "https://api.example.com")
 
 
 def test_a_credential_in_any_response_header_is_masked_and_learnt() -> None:

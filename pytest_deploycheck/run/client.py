@@ -112,16 +112,24 @@ class Exchange:
 _ID_IN_PATH = re.compile(r"/(?=[^/?#]*\d)[^/?#]{6,}")
 
 
+def same_origin(url: str, other: str) -> bool:
+    """Whether two URLs share an origin as httpx writes it: scheme, lowercase host, the port
+    with its default dropped (``https://API.example.com:443`` is ``https://api.example.com``).
+    The one comparison of origins: the passive checks' target, where a token may go."""
+    try:
+        a, b = httpx.URL(url), httpx.URL(other)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return False
+    return bool(a.host) and (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
 def path_under(url: str, base_url: str) -> str | None:
     """``url``'s path below ``base_url`` (``/api/v1/jobs``), or None when it is not the
     target's: compared by normalised origin (scheme, lowercase host, default port dropped),
     as httpx writes the URLs it sends, whatever way the base URL was written."""
-    try:
-        there, base = httpx.URL(url), httpx.URL(base_url)
-    except (httpx.InvalidURL, TypeError, ValueError):
+    if not same_origin(url, base_url):
         return None
-    if (there.scheme, there.host, there.port) != (base.scheme, base.host, base.port):
-        return None
+    there, base = httpx.URL(url), httpx.URL(base_url)
     prefix = base.raw_path.split(b"?", 1)[0].decode("ascii", "replace").rstrip("/")
     path = there.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
     if prefix and path != prefix and not path.startswith(prefix + "/"):
@@ -265,8 +273,7 @@ class DeployClient(httpx.Client):
         client's own (object storage behind a presigned link, a redirect's target) carries
         neither a token, nor cookies, nor the env's own headers (X-Api-Key …); S3 refuses a
         presigned request that carries a second Authorization."""
-        here, there = self.base_url, request.url
-        if (here.scheme, here.host, here.port) == (there.scheme, there.host, there.port):
+        if same_origin(str(request.url), str(self.base_url)):
             return
         for name in ("authorization", "cookie", *(n.lower() for n in self.env.headers)):
             if name in request.headers:

@@ -64,6 +64,12 @@ _SECRET_HEADER = re.compile(r"(token|secret|api[_-]?key|password|credential)", r
 _MIN_LEARNT_FROM_A_HEADER = 8  # a credential; a short value under such a name is a count
 
 
+def _a_short_number(value: str) -> bool:
+    """``120``, ``8443``: a ${VAR} timeout or port, not a credential; masking it would mask
+    that number wherever it stands alone in the output."""
+    return len(value) < _WHOLE_WORD_BELOW and value.isdigit()
+
+
 class Redactor:
     """Masks known secrets; learns new ones (tokens) as the run goes."""
 
@@ -75,7 +81,7 @@ class Redactor:
     def add(self, *values: str | None) -> None:
         with self._lock:
             for value in values:
-                if value and len(value) >= _MIN_SECRET_LENGTH:
+                if value and len(value) >= _MIN_SECRET_LENGTH and not _a_short_number(value):
                     self._secrets.add(value)
 
     def learn_from_json(self, data: Any) -> None:

@@ -12,7 +12,7 @@ import httpx
 
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed
-from pytest_deploycheck.run.client import MAX_BODY, DeployClient
+from pytest_deploycheck.run.client import MAX_BODY, DeployClient, same_origin
 from pytest_deploycheck.run.expect import describe, expect_status, json_body, json_field
 from pytest_deploycheck.run.store import RunUser
 
@@ -220,11 +220,6 @@ def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -
         where=describe(file_response),
         served_by_api=same_origin(link, env.base_url),
     )
-
-
-def same_origin(url: str, base_url: str) -> bool:
-    a, b = urlsplit(url), urlsplit(base_url)
-    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
 def without_query(url: str) -> str:
