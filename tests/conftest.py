@@ -20,6 +20,7 @@ from pathlib import Path
 import httpcore  # noqa: F401  (imported before pytester's in-process runs snapshot sys.modules)
 import httpx
 import pytest
+import scipy.stats  # noqa: F401  (numpy's C core cannot be imported twice in one process)
 
 from pytest_deploycheck._version import __version__
 from pytest_deploycheck.run import embedded

@@ -566,6 +566,66 @@ class DepsSettings(_Model):
     metrics: MetricsDependency | None = None
 
 
+_CONDITION = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$")
+
+
+def parse_condition(text: str) -> tuple[str, float]:
+    """``"< 0.01"`` -> ``("<", 0.01)``: what every value of a query must meet."""
+    found = _CONDITION.match(text)
+    if not found:
+        raise ValueError(
+            f"must be a comparison with a number, like '< 0.01' or '>= 1', got {text!r}"
+        )
+    return found.group(1), float(found.group(2))
+
+
+class PrometheusQuery(_Model):
+    """A PromQL query that is a check of the watch window (as Argo Rollouts' Prometheus
+    provider): it must return data, and every value must meet ``condition``."""
+
+    name: str = Field(min_length=1)
+    query: str = Field(min_length=1)
+    condition: str | None = None  # "< 0.01"; none: the series must exist
+
+    @field_validator("condition")
+    @classmethod
+    def _check_condition(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_condition(value)
+        return value
+
+
+class PrometheusServer(_Model):
+    """A Prometheus server whose data about the target the watch checks every round."""
+
+    url: str
+    queries: tuple[PrometheusQuery, ...] = ()
+    headers: dict[str, str] = Field(default_factory=dict)  # e.g. Authorization for a gateway
+
+
+class WatchSettings(_Model):
+    """The watch window after the smoke run (``--watch``; README, "Watching the first hours").
+
+    The policy follows Argo Rollouts' AnalysisRun: a round fails when any of its checks
+    fails; the watch is red once more than ``failure_limit`` rounds failed, or more than
+    ``consecutive_failure_limit`` in a row; inconclusive when the target was unreachable for
+    more than ``unreachable_limit`` rounds in a row, or fewer than ``min_rounds`` rounds ran.
+    """
+
+    every_s: float = Field(30.0, gt=0)  # --watch-every
+    failure_limit: int = Field(4, ge=0)
+    consecutive_failure_limit: int = Field(2, ge=0)
+    unreachable_limit: int = Field(4, ge=0)
+    min_rounds: int = Field(3, ge=1)
+    # The target's own metrics (deps.metrics' endpoint), read every round when set.
+    memory_growth_limit_mb_per_hour: float = Field(50.0, gt=0)
+    memory_judged_after_s: float = Field(600.0, gt=0)  # growth is judged over at least this
+    error_ratio_limit: float = Field(0.01, ge=0, le=1)  # 5xx answers / all, per round
+    requests_counter: str = "http_requests_total"
+    status_label: str = "status"
+    prometheus: PrometheusServer | None = None
+
+
 # RFC 9110's token: what a header name may be.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
@@ -625,6 +685,7 @@ class TargetEnv(_Model):
     fuzz: FuzzSettings = Field(default_factory=FuzzSettings)
     infra: InfraSettings = Field(default_factory=InfraSettings)
     deps: DepsSettings = Field(default_factory=DepsSettings)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
     # Switch shipped suites off for this env by their marker: { journey = false }.
     suites: dict[

@@ -51,6 +51,8 @@ class DeployContext:
     _auth_budget: AuthBudget | None = None
     _store: RunStore | None = None
     on_wait: Callable[[str], None] | None = None  # progress of a long wait (terminal)
+    passive_reviewed: bool = False  # the passive checks already ran (before a watch)
+    watch: dict[str, object] | None = None  # the watch window's summary, for the verdict
 
     @property
     def auth_budget(self) -> AuthBudget:

@@ -82,6 +82,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.pluginmanager.register(XdistHooks(context), XdistHooks.NAME)
     config.pluginmanager.register(RunReporting(), RunReporting.NAME)
+    watch_options = ("deploycheck_watch", "deploycheck_watch_every", "deploycheck_watch_metrics")
+    if not context.is_worker and any(config.getoption(o, None) for o in watch_options):
+        from pytest_deploycheck.plugin.watch import WatchLoop, watch_window
+
+        window = watch_window(config, context.env)
+        if window is not None:
+            listen = config.getoption("deploycheck_watch_metrics", None)
+            config.pluginmanager.register(
+                WatchLoop(context, config, window, listen), WatchLoop.NAME
+            )
     if config.pluginmanager.has_plugin("base_url"):
         from pytest_deploycheck.plugin import base_url_override
 

@@ -35,3 +35,35 @@ def non_negative_int(flag: str) -> Callable[[str], int]:
         return number
 
     return parse
+
+
+def duration(flag: str) -> Callable[[str], float]:
+    """A duration as people write it (``--watch 2h``, ``--watch-every 30s``): seconds."""
+    from pytest_deploycheck.watch.window import parse_duration
+
+    def parse(value: str) -> float:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{flag} {exc}") from None
+
+    return parse
+
+
+def listen_address(flag: str) -> Callable[[str], tuple[str, int]]:
+    """``9464`` or ``0.0.0.0:9464`` -> ``("127.0.0.1", 9464)`` / ``("0.0.0.0", 9464)``."""
+
+    def parse(value: str) -> tuple[str, int]:
+        host, _, port = value.rpartition(":")
+        host = host.strip("[]") or "127.0.0.1"
+        try:
+            number = int(port)
+        except ValueError:
+            number = -1
+        if not 0 <= number <= 65535:
+            raise pytest.UsageError(
+                f"{flag} takes PORT or ADDRESS:PORT, e.g. 9464 or 0.0.0.0:9464; got {value!r}"
+            )
+        return host, number
+
+    return parse

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from pytest_deploycheck.plugin.option_types import positive_seconds
+from pytest_deploycheck.plugin.option_types import duration, listen_address, positive_seconds
 
 MARKERS = {
     "smoke": "a fast post-deploy check; `-m smoke` is the verdict on a deployment",
@@ -21,6 +21,7 @@ MARKERS = {
     "load": "load profiles with success criteria",
     "destructive": "creates, changes or deletes data, or spends rate limits; "
     "skipped on production envs unless allowed",
+    "watch": "watch(False): a read-only check the watch window (--watch) does not repeat",
     "waits_for_job": "needs the journey's finished job: runs after the checks that do not, "
     "while the job processes",
 }
@@ -99,6 +100,33 @@ def add_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
         default=None,
         help="before any check, wait up to SECONDS for the info endpoint to report the expected "
         "version (a stage started during a rollout judges the new release)",
+    )
+    group.addoption(
+        "--watch",
+        dest="deploycheck_watch",
+        metavar="DURATION",
+        type=duration("--watch"),
+        default=None,
+        help="after a green run, watch the deployment for DURATION (30m, 2h): its read-only "
+        "checks again every --watch-every, the passive checks over every new answer, the "
+        "target's metrics; GREEN, RED (exit 1) or INCONCLUSIVE (exit 7)",
+    )
+    group.addoption(
+        "--watch-every",
+        dest="deploycheck_watch_every",
+        metavar="INTERVAL",
+        type=duration("--watch-every"),
+        default=None,
+        help="time between the watch's rounds (default: the env's watch.every_s, 30s)",
+    )
+    group.addoption(
+        "--watch-metrics-port",
+        dest="deploycheck_watch_metrics",
+        metavar="[ADDRESS:]PORT",
+        type=listen_address("--watch-metrics-port"),
+        default=None,
+        help="serve the watch's own metrics (Prometheus text) while it runs, on 127.0.0.1 "
+        "unless ADDRESS is given (0.0.0.0:9464 to be scraped from elsewhere)",
     )
     group.addoption(
         "--fuzz-seed",

@@ -9,7 +9,6 @@ verdict's causes and in the exit code.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
@@ -17,6 +16,7 @@ from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.evidence import ANALYSERS, Analyser, AnalyserResult, RunEvidence
 from pytest_deploycheck.evidence.review import load_document, read_exchanges, review
 from pytest_deploycheck.plugin.context import DeployContext
+from pytest_deploycheck.plugin.synthetic import report_check
 from pytest_deploycheck.properties import CAUSE, EXAMINED, HEADER_POLICY_CAUSE, RECOMMENDATION
 from pytest_deploycheck.run.client import Exchange
 
@@ -70,15 +70,7 @@ def _cause(result: AnalyserResult) -> str:
 def _report(
     session: pytest.Session, result: AnalyserResult, duration: float, context: DeployContext
 ) -> None:
-    config = session.config
-    nodeid = f"{SUITE}::{result.name}"
-    location = (SUITE, None, result.name)
     redact = context.redactor.text
-    longrepr: Any = None
-    if result.outcome == "failed":
-        longrepr = redact(result.message())
-    elif result.outcome == "skipped":
-        longrepr = (SUITE, 0, f"Skipped: {redact(result.message())}")
     properties: list[tuple[str, object]] = [
         (RECOMMENDATION, redact(text)) for text in result.recommendations
     ]
@@ -90,20 +82,12 @@ def _report(
     if result.outcome == "passed":
         sections.append(("deploycheck: examined", result.message()))
         properties.append((EXAMINED, f"{result.examined} answers"))
-    if result.outcome == "skipped":
-        phases = [("setup", "skipped"), ("teardown", "passed")]
-    else:
-        phases = [("setup", "passed"), ("call", result.outcome), ("teardown", "passed")]
-    for when, outcome in phases:
-        report = pytest.TestReport(
-            nodeid=nodeid,
-            location=location,
-            keywords={SUITE: 1, result.name: 1},
-            outcome=outcome,  # type: ignore[arg-type]
-            longrepr=longrepr if outcome != "passed" else None,
-            when=when,  # type: ignore[arg-type]
-            sections=sections if when == "call" else (),
-            duration=duration if when == "call" else 0.0,
-            user_properties=properties if when == "call" else (),
-        )
-        config.hook.pytest_runtest_logreport(report=report)
+    report_check(
+        session,
+        f"{SUITE}::{result.name}",
+        result.outcome,  # type: ignore[arg-type]
+        redact(result.message()) if result.outcome != "passed" else "",
+        properties=properties,
+        sections=sections,
+        duration=duration,
+    )

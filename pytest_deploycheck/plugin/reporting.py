@@ -21,6 +21,7 @@ from pytest_deploycheck.plugin.fixtures import CONTEXT
 from pytest_deploycheck.plugin.verdict import (
     EXIT_CHECKS_FAILED,
     EXIT_GREEN,
+    EXIT_INCONCLUSIVE,
     EXIT_INTERRUPTED,
     EXIT_UNREACHABLE,
     Cause,
@@ -180,6 +181,8 @@ class RunReporting:
             verdict, code = "interrupted", EXIT_INTERRUPTED
         elif self.failures or status == pytest.ExitCode.TESTS_FAILED:
             verdict, code = "red", EXIT_CHECKS_FAILED
+        elif context.watch and context.watch.get("verdict") == "inconclusive":
+            verdict, code = "inconclusive", EXIT_INCONCLUSIVE
         elif not any(o == "passed" for o in self.outcomes.values()):
             verdict, code = "nothing ran", status
         else:
@@ -241,6 +244,7 @@ class RunReporting:
             duration_s=round(time.time() - session.config.stash.get(STARTED, time.time()), 2),
             deck=deck,
             suites_sha=suites_sha(),
+            watch=_redacted(context.watch, redact) if context.watch else None,
         )
         return self.verdict
 
@@ -330,6 +334,17 @@ class RunReporting:
             target = Path(path)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(redact(verdict.to_json()))
+
+
+def _redacted(value: Any, redact: Any) -> Any:
+    """Every text in the watch's summary redacted (its evidence and replays included)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item, redact) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item, redact) for item in value]
+    return value
 
 
 def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:

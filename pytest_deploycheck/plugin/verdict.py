@@ -32,6 +32,7 @@ EXIT_CHECKS_FAILED = 1
 EXIT_INTERRUPTED = 2
 EXIT_USAGE = 4
 EXIT_UNREACHABLE = 6
+EXIT_INCONCLUSIVE = 7  # a watch window that could not judge (no data, too few rounds)
 
 _VARYING = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # uuids
@@ -51,7 +52,7 @@ class Cause:
 
 @dataclass
 class Verdict:
-    verdict: str  # "green", "red", "unreachable", "interrupted", "nothing ran"
+    verdict: str  # "green", "red", "unreachable", "interrupted", "nothing ran", "inconclusive"
     exit_code: int
     env: str | None
     target: str | None
@@ -70,6 +71,7 @@ class Verdict:
     deck: str | None = None
     suites_sha: str | None = None
     examined: dict[str, str] = field(default_factory=dict)  # nodeid -> what a passing check saw
+    watch: dict[str, Any] | None = None  # the watch window (--watch): rounds, failures, timeline
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -78,8 +80,17 @@ class Verdict:
         where = f"env {self.env} at {self.target}" if self.env else "no target"
         passed = sum(c.get("passed", 0) for c in self.counts.values())
         failed = sum(c.get("failed", 0) + c.get("error", 0) for c in self.counts.values())
+        watch = self.watch if self.watch and self.watch.get("started") else None
+        if self.verdict == "green" and watch:
+            return (
+                f"GREEN: the deployment works and held through the watch ({where}; "
+                f"{watch['rounds']} rounds over {watch['watched_s']:.0f} s, {passed} checks passed)"
+            )
         if self.verdict == "green":
             return f"GREEN: the deployment works ({where}; {passed} checks passed)"
+        if self.verdict == "inconclusive":
+            reason = (self.watch or {}).get("reason", "the watch could not judge")
+            return f"INCONCLUSIVE: {reason} ({where})"
         if self.verdict == "unreachable":
             return f"RED: the target could not be reached ({where})"
         if self.verdict == "interrupted":
@@ -109,6 +120,7 @@ class Verdict:
                 lines.append(f"    broke {check}")
             if len(cause.checks) > 8:
                 lines.append(f"    … and {len(cause.checks) - 8} more")
+        lines.extend(self._watch_lines())
         if self.timeline:
             steps = " -> ".join(f"{t['status']} {t['at_s']:.1f}s" for t in self.timeline)
             lines.append(f"journey: upload -> {steps}")
@@ -122,6 +134,67 @@ class Verdict:
         if self.grade:
             lines.append(f"security: {self.grade['headline']}")
         return lines
+
+    def _watch_lines(self) -> list[str]:
+        watch = self.watch
+        if not watch:
+            return []
+        if not watch.get("started"):
+            return [f"watch: not started: {watch.get('not_started', '')}"]
+        lines = [
+            f"watch ({watch['window']}): {watch['rounds']} of {watch['planned_rounds']} rounds "
+            f"over {watch['watched_s']:.0f} s, {watch['failed_rounds']} failed, "
+            f"{watch['no_data_rounds']} no data; {watch['verdict'].upper()}: {watch['reason']}"
+        ]
+        for failure in watch["failures"][:8]:
+            lines.append(
+                f"  {failure['check']}: failed in {failure['failed_rounds']} of "
+                f"{failure['rounds']} rounds from round {failure['first_round']} "
+                f"({failure['first_failed_at']}, {failure['first_failed_after_s']:.0f} s in)"
+            )
+        return lines
+
+    def _watch_html(self) -> str:
+        watch = self.watch
+        if not watch or not watch.get("started"):
+            return ""
+        colours = {"P": "#1a7f37", "F": "#cf222e", "S": "#8c959f", "-": "#eaeef2"}
+        rows = []
+        for check, letters in sorted(watch["timeline"].items()):
+            cells = "".join(
+                f'<span title="round {n}: {letter}" style="display:inline-block;width:6px;'
+                f'height:14px;margin-right:1px;background:{colours.get(letter, "#eaeef2")}"></span>'
+                for n, letter in enumerate(letters[-200:], 1)
+            )
+            rows.append(
+                f'<tr><td style="white-space:nowrap">{html.escape(check)}</td><td>{cells}</td></tr>'
+            )
+        charts = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{_sparkline([v for _, v in series])}</td>"
+            f"<td>{max(v for _, v in series):.0f} ms</td></tr>"
+            for name, series in sorted(watch["latency"].items())
+            if series
+        )
+        failures = "".join(
+            f"<li><b>{html.escape(f['check'])}</b>: failed in {f['failed_rounds']} of "
+            f"{f['rounds']} rounds from round {f['first_round']} ({html.escape(f['first_failed_at'])})"
+            f'<pre style="white-space:pre-wrap">{html.escape(f["message"])}\n'
+            f"{html.escape(f['evidence'])}\n{html.escape(f['replay'])}</pre></li>"
+            for f in watch["failures"]
+        )
+        parts = [
+            f"<h3>Watch window</h3><p>{watch['rounds']} of {watch['planned_rounds']} rounds "
+            f"({html.escape(watch['window'])}): {html.escape(watch['reason'])}</p>",
+        ]
+        if failures:
+            parts.append(f"<ol>{failures}</ol>")
+        parts.append(f"<h4>Checks &times; rounds</h4><table>{''.join(rows)}</table>")
+        if charts:
+            parts.append(
+                "<h4>Latency per endpoint over the window (median per round)</h4>"
+                f"<table><tr><th>endpoint</th><th>rounds</th><th>max</th></tr>{charts}</table>"
+            )
+        return "".join(parts)
 
     def render_html(self) -> str:
         """The banner at the top of the pytest-html report."""
@@ -173,6 +246,7 @@ class Verdict:
             "<h3>Checks per suite</h3><table><tr><th>suite</th><th>passed</th><th>failed</th>"
             f"<th>errors</th><th>skipped</th></tr>{counts}</table>"
         )
+        parts.append(self._watch_html())
         if timeline:
             parts.append(f"<h3>Journey</h3><p>upload &rarr; {timeline}</p>")
         if self.deck:
@@ -187,6 +261,21 @@ class Verdict:
             )
         parts.append("</div>")
         return "".join(parts)
+
+
+def _sparkline(values: list[float], width: int = 240, height: int = 28) -> str:
+    """An inline SVG line of ``values`` (the report stays one self-contained file)."""
+    if not values:
+        return ""
+    top = max(values) or 1.0
+    step = width / max(len(values) - 1, 1)
+    points = " ".join(
+        f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(values)
+    )
+    return (
+        f'<svg width="{width}" height="{height}" role="img" aria-label="latency per round">'
+        f'<polyline fill="none" stroke="#0969da" stroke-width="1.5" points="{points}"/></svg>'
+    )
 
 
 _EXCHANGE = re.compile(r"^([A-Z]+) (\S+) -> (\d{3})\b")

@@ -61,7 +61,7 @@ def create_app(settings: Settings, faults: FaultState, data_dir: Path) -> tuple[
         lifespan=lifespan,
     )
     app.state.services = services
-    metrics = Metrics()
+    metrics = Metrics(faults)
 
     for router in (
         health.router,

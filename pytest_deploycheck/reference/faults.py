@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -38,6 +39,18 @@ _ALL = [
     ),
     Fault("slow", "health", "every answer is delayed by VALUE milliseconds", 1500),
     Fault("5xx-burst", "health", "a share VALUE (0-1) of API answers are 500s", 0.5),
+    Fault(
+        "memory-leak",
+        "health",
+        "/metrics reports resident memory growing by VALUE MB a minute (a leak)",
+        60,
+    ),
+    Fault(
+        "delay-faults",
+        "timing",
+        "the other faults switch on VALUE seconds after start (a deploy that degrades later)",
+        30,
+    ),
     Fault(
         "slow-route",
         "health",
@@ -163,6 +176,7 @@ _ALL = [
 ]
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}
+DELAY = "delay-faults"
 
 # Named sets of faults: the real service as observed (shared/contract, "Observed when the real backend runs").
 PRESETS: dict[str, tuple[str, ...]] = {
@@ -224,9 +238,19 @@ class FaultState:
         self._lock = threading.Lock()
         self._active = dict(active or {})
         self._counter = 0
+        self._since = time.monotonic()
 
     def on(self, name: str) -> bool:
-        return name in self._active
+        if name not in self._active:
+            return False
+        if name == DELAY or DELAY not in self._active:
+            return True
+        return self.active_for() > 0
+
+    def active_for(self) -> float:
+        """Seconds the faults have been on (``delay-faults`` holds them off for a while)."""
+        delay = self.value(DELAY) if DELAY in self._active else 0.0
+        return max(0.0, time.monotonic() - self._since - delay)
 
     def value(self, name: str) -> float:
         value = self._active.get(name)
@@ -236,6 +260,7 @@ class FaultState:
         with self._lock:
             self._active = dict(active)
             self._counter = 0
+            self._since = time.monotonic()
 
     def snapshot(self) -> dict[str, float | None]:
         return dict(self._active)

@@ -93,6 +93,16 @@ class RunStore:
             raise DeployCheckError(saved["error"])
         return dict(saved)
 
+    def replace_user(self, user: RunUser) -> None:
+        """A user whose session was renewed (a watch keeps its users signed in)."""
+        with self._lock:
+            self._save("users", user.label, asdict(user))
+
+    def users(self) -> list[RunUser]:
+        """This run's signed-in users (not the ones whose sign-in failed)."""
+        saved = self.contents().get("users", {})
+        return [RunUser(**data) for data in saved.values() if "error" not in data]
+
     def _save(self, section: str, key: str, value: dict[str, Any]) -> None:
         data = self._read()  # create() may have written meanwhile (a pending user)
         data.setdefault(section, {})[key] = value

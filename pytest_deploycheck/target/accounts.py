@@ -9,9 +9,13 @@ surely reopened, within ``auth.rate_limit_wait_s`` in all.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -92,6 +96,50 @@ class AuthApi:
         return self.limited(
             "POST", self.env.paths.refresh, json=fill(auth.refresh_body, refresh_token=token)
         )
+
+
+def token_times(token: str) -> tuple[float | None, float | None]:
+    """When a JWT access token was issued and expires (``iat``, ``exp``: epoch seconds), read
+    without verifying it; ``None`` for what a token that is no JWT does not say."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None, None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, binascii.Error):
+        return None, None
+    if not isinstance(claims, dict):
+        return None, None
+    issued, expires = claims.get("iat"), claims.get("exp")
+    number = (int, float)
+    return (
+        float(issued) if isinstance(issued, number) else None,
+        float(expires) if isinstance(expires, number) else None,
+    )
+
+
+def renewed(api: AuthApi, user: RunUser) -> RunUser:
+    """``user`` with a new access token from the refresh endpoint (one auth call; a watch keeps
+    its users signed in this way instead of signing in again)."""
+    by_access_token = api.env.auth.refresh_with == "access_token"
+    token = user.access_token if by_access_token else user.refresh_token
+    if not token:
+        raise CheckFailed(
+            f"the {user.label} user's session cannot be renewed: the login answer had no refresh "
+            "token (auth.refresh_token_field)"
+        )
+    response = api.refresh(token)
+    expect_status(response, 200, f"renewing the {user.label} user's session")
+    body = json_body(response)
+    auth = api.env.auth
+    access = str(json_field(response, body, auth.access_token_field, "auth.access_token_field"))
+    refresh = body.get(auth.refresh_token_field)
+    return replace(
+        user,
+        access_token=access,
+        refresh_token=refresh if isinstance(refresh, str) else user.refresh_token,
+    )
 
 
 def login_payload(

@@ -1,0 +1,242 @@
+"""The watch window against the reference deployment: green when it holds, red naming the
+check (when it started, the evidence) when a fault starts after the run, never green on no
+data."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Faults, Reference, SuiteProject, assert_no_plugin_traceback
+
+# The watch's tests judge in seconds what a real window judges in hours.
+FAST = ["--passive-checks=on", "-p", "no:randomly"]
+
+
+def _config(reference: Reference, extra: str = "") -> str:
+    return f"""
+[envs.ref]
+base_url = "{reference.url}"
+expected_version = "{_version()}"
+auth.rate_limit = "off"
+{extra}
+"""
+
+
+def _version() -> str:
+    from pytest_deploycheck._version import __version__
+
+    return __version__
+
+
+def _summary(path: Path) -> dict[str, object]:
+    data: dict[str, object] = json.loads(path.read_text())
+    return data
+
+
+def test_a_healthy_deployment_stays_green_over_twenty_rounds(
+    suite_project: SuiteProject, reference: Reference, faults: Faults, tmp_path: Path
+) -> None:
+    suite_project.config(_config(reference, "[envs.ref.deps.metrics]\n"))
+    out = tmp_path / "verdict.json"
+    result = suite_project.run(
+        "--env", "ref", "test_health.py", "test_auth_flow.py", "--watch", "5s",
+        "--watch-every", "0.25s", "--deploycheck-json", str(out), *FAST,
+    )  # fmt: skip
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "watch: 5s every 0.25s (up to 20 rounds): * checks a round and the target's metrics*",
+            "watch round 1/20 *: * passed*",
+            "watch round 20/20 *: * passed*",
+            "GREEN: the deployment works and held through the watch *20 rounds*",
+        ]
+    )
+    verdict = _summary(out)
+    watch = verdict["watch"]
+    assert isinstance(watch, dict)
+    assert watch["verdict"] == "green" and watch["rounds"] == 20 and watch["failed_rounds"] == 0
+    # It looked: the health checks, the signed-in read, the passive checks and the 5xx share.
+    timeline = watch["timeline"]
+    assert timeline["test_health.py::test_liveness"] == "P" * 20
+    assert timeline["test_auth_flow.py::test_me_answers_for_the_signed_in_user"] == "P" * 20
+    assert timeline["passive::contract"] == "P" * 20
+    assert timeline["watch::error_ratio"] == "S" + "P" * 19  # the first read starts the count
+    # Memory is judged over 10 minutes by default: skipped, saying how long it watched.
+    assert set(timeline["watch::memory"]) == {"S"}
+    assert verdict["examined"]["watch::test_health.py::test_liveness"] == (
+        "passed in 20 of 20 rounds"
+    )
+    # Not repeated, and said why: what creates data or spends the auth rate limit.
+    left_out = watch["left_out"]
+    assert left_out["test_auth_flow.py::test_refresh_gives_a_working_token"] == (
+        "uses refreshed_token"
+    )
+    assert watch["auth_calls"] == 0
+
+
+def test_500s_that_start_after_the_run_turn_the_watch_red_naming_the_check(
+    suite_project: SuiteProject, reference: Reference, faults: Faults, tmp_path: Path
+) -> None:
+    suite_project.config(_config(reference))
+    out = tmp_path / "verdict.json"
+    faults.set("5xx-burst=0.5", "delay-faults=2.5")  # every other API answer, 2.5 s from now
+    started = time.monotonic()
+    result = suite_project.run(
+        "--env", "ref", "test_health.py", "--watch", "60s", "--watch-every", "0.3s",
+        "--deploycheck-json", str(out), "-rf", *FAST,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    output = result.stdout.str()
+    assert result.ret == 1, output
+    assert took < 30, "the watch stops once it is red (Argo's early abort)"
+    result.stdout.fnmatch_lines(
+        [
+            "watch round 1/200 *: 6 passed*",
+            "watch round * failed: *",
+            "RED: * checks failed from * cause*",
+            "cause 1: GET http://127.0.0.1:*/api/v1/* -> 500*",
+            "watch (1m every 0.3s): * rounds over * s, 3 failed, 0 no data; RED: 3 rounds in a "
+            "row failed, more than the 2 allowed (watch.consecutive_failure_limit)",
+        ]
+    )
+    assert "FAILED watch::test_health.py::test_" in output
+    watch = _summary(out)["watch"]
+    assert isinstance(watch, dict)
+    failure = next(f for f in watch["failures"] if f["check"].startswith("test_health.py"))
+    assert failure["first_round"] > 1  # it started after the run, and the watch saw when
+    assert failure["first_failed_after_s"] > 0
+    assert "-> 500" in failure["message"]
+    assert failure["evidence"].split(" ", 1)[1].startswith("GET http://127.0.0.1")
+    assert failure["replay"].startswith("curl -sS -i -X GET http://127.0.0.1")
+    assert "evidence (round" in output and "replay: curl" in output
+    assert_no_plugin_traceback(result)
+
+
+def test_resident_memory_that_grows_turns_the_watch_red(
+    suite_project: SuiteProject, reference: Reference, faults: Faults, tmp_path: Path
+) -> None:
+    suite_project.config(
+        _config(
+            reference,
+            "[envs.ref.deps.metrics]\n[envs.ref.watch]\nmemory_judged_after_s = 1.5\n",
+        )
+    )
+    faults.set("memory-leak=600")  # 10 MB a second
+    result = suite_project.run(
+        "--env", "ref", "test_health.py", "--watch", "60s", "--watch-every", "0.3s", "-rf",
+        *FAST,
+    )  # fmt: skip
+    output = result.stdout.str()
+    assert result.ret == 1, output
+    result.stdout.fnmatch_lines(
+        [
+            "resident memory grows 3?,??? MB an hour: * -> * MB over * s of watching "
+            "(limit 50 MB/h, watch.memory_growth_limit_mb_per_hour)",
+            "FAILED watch::memory - resident memory grows *",
+        ]
+    )
+    assert "watch::test_health.py::test_liveness" not in output.split("short test summary")[1]
+
+
+def test_a_restart_starts_a_new_memory_trend() -> None:
+    from pytest_deploycheck.watch.target_metrics import MemoryTrend
+
+    trend = MemoryTrend("", None)
+    for second in range(5):
+        trend.add(float(second), 100e6 + second * 1e6, started=1000.0)
+    assert trend.growth_mb_per_hour() == pytest.approx(3600)
+    trend.add(5.0, 50e6, started=1005.0)  # restarted: the drop is no trend
+    trend.add(6.0, 50e6, started=1005.0)
+    assert trend.restarts == 1 and len(trend.samples) == 2
+    assert trend.growth_mb_per_hour() == 0
+
+
+def test_nothing_to_repeat_is_inconclusive_not_green(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    suite_project.config(_config(reference))
+    suite_project.pytester.makepyfile(
+        test_own="""
+        import pytest
+
+        @pytest.mark.watch(False)
+        def test_reads(http):
+            assert http.get("/health").status_code == 200
+        """
+    )
+    result = suite_project.run(
+        "--env", "ref", "test_own.py", "--watch", "3s", "--watch-every", "1s", *FAST
+    )  # fmt: skip
+    assert result.ret == 7, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "watch: not started (none of the run's checks can be repeated (1 left out*",
+            "INCONCLUSIVE: none of the run's checks can be repeated*",
+        ]
+    )
+
+
+def test_a_red_run_is_not_watched(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    suite_project.config(_config(reference))
+    faults.set("health-503")
+    result = suite_project.run("--env", "ref", "test_health.py", "--watch", "30s", *FAST)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["watch: not started (the run is not green*"])
+    assert "watch round" not in result.stdout.str()
+
+
+def test_an_unreachable_target_for_too_long_is_inconclusive(
+    suite_project: SuiteProject, tmp_path: Path
+) -> None:
+    import threading
+
+    from pytest_deploycheck.run import embedded
+    from tests.conftest import start_reference
+
+    state = tmp_path / "state"
+    state.mkdir()
+    own = start_reference(state)
+    suite_project.config(_config(own, "[envs.ref.watch]\nunreachable_limit = 2\n"))
+    stopper = threading.Timer(2.0, embedded.stop, args=(state,))
+    stopper.start()
+    try:
+        result = suite_project.run(
+            "--env", "ref", "test_health.py", "--watch", "60s", "--watch-every", "0.3s", *FAST
+        )  # fmt: skip
+    finally:
+        stopper.cancel()
+        embedded.stop(state)
+    assert result.ret == 7, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "watch round * (no data)",
+            "INCONCLUSIVE: 3 rounds in a row gave no data (the target unreachable, or nothing "
+            "examined), more than the 2 allowed (watch.unreachable_limit)*",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--watch", "soon"], "--watch must be a duration like 30s, 10m, 2h or 1h30m, got 'soon'"),
+        (["--watch-every", "5s"], "--watch-every needs --watch DURATION"),
+        (["--watch", "10s", "--watch-every", "1m"], "--watch-every 1m is longer than the window"),
+        (["--watch", "10s"], "watch.every_s 30s is longer than the window (--watch 10s)"),
+        (["--watch", "1h", "-n", "2"], "--watch runs its rounds in one process: drop -n"),
+        (["--watch", "1h", "--watch-metrics-port", "x:y"], "--watch-metrics-port takes PORT"),
+    ],
+)
+def test_bad_watch_options_are_one_line(
+    suite_project: SuiteProject, reference: Reference, args: list[str], message: str
+) -> None:
+    suite_project.config(_config(reference))
+    result = suite_project.run("--env", "ref", "test_health.py", *args)
+    assert result.ret == 4
+    assert message in result.stderr.str(), result.stderr.str()
