@@ -261,3 +261,50 @@ def sshd_server() -> Iterator[Sshd]:
             yield Sshd(port, base / "client_key", base / "ssh_config")
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@dataclass
+class Prometheus:
+    url: str
+    scraped_port: int  # where it expects the watch's metrics
+
+    def query(self, promql: str) -> list[dict[str, object]]:
+        import httpx
+
+        answer = httpx.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=10)
+        answer.raise_for_status()
+        result: list[dict[str, object]] = answer.json()["data"]["result"]
+        return result
+
+
+@contextlib.contextmanager
+def prometheus_server(*scraped: tuple[str, str]) -> Iterator[Prometheus]:
+    """Prometheus scraping each ``(job, host:port)`` every second, and the watch's metrics
+    on a port chosen here (job ``deploycheck``)."""
+    binary = require("prometheus", "prometheus")
+    base = Path(tempfile.mkdtemp(prefix="deploycheck-prom-"))
+    port, watch_port = free_port(), free_port()
+    jobs = [*scraped, ("deploycheck", f"127.0.0.1:{watch_port}")]
+    (base / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n"
+        + "".join(
+            f"  - job_name: {job}\n    static_configs: [{{targets: ['{target}']}}]\n"
+            for job, target in jobs
+        )
+    )
+    args = [binary, f"--config.file={base / 'prometheus.yml'}",
+            f"--storage.tsdb.path={base / 'data'}", f"--web.listen-address=127.0.0.1:{port}"]  # fmt: skip
+    try:
+        with process(args, base / "log") as _:
+            import httpx
+
+            found = Prometheus(f"http://127.0.0.1:{port}", watch_port)
+            wait_until(
+                lambda: httpx.get(f"{found.url}/-/ready", timeout=2).status_code == 200,
+                30,
+                "Prometheus",
+                base / "log",
+            )
+            yield found
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

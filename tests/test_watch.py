@@ -240,3 +240,112 @@ def test_bad_watch_options_are_one_line(
     result = suite_project.run("--env", "ref", "test_health.py", *args)
     assert result.ret == 4
     assert message in result.stderr.str(), result.stderr.str()
+
+
+def test_a_real_prometheus_scrapes_the_watch_and_its_queries_are_checks(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    from tests.infra_servers import prometheus_server, wait_until
+
+    host = reference.url.removeprefix("http://")
+    with prometheus_server(("reference", host)) as prometheus:
+        # The reference is scraped before the watch asks about it.
+        wait_until(lambda: bool(prometheus.query('up{job="reference"} == 1')), 30, "a scrape")
+        suite_project.config(
+            _config(
+                reference,
+                f"""
+[envs.ref.watch.prometheus]
+url = "{prometheus.url}"
+[[envs.ref.watch.prometheus.queries]]
+name = "reference scraped"
+query = 'up{{job="reference"}}'
+condition = "== 1"
+[[envs.ref.watch.prometheus.queries]]
+name = "requests counted"
+query = 'sum(http_requests_total{{job="reference"}})'
+condition = "> 0"
+""",
+            )
+        )
+        result = suite_project.run(
+            "--env", "ref", "test_health.py", "--watch", "6s", "--watch-every", "0.5s",
+            "--watch-metrics-port", str(prometheus.scraped_port), *FAST,
+        )  # fmt: skip
+        assert result.ret == 0, result.stdout.str()
+        result.stdout.fnmatch_lines(
+            [
+                f"watch: * 2 Prometheus queries; metrics at http://127.0.0.1:{prometheus.scraped_port}/metrics"
+            ]
+        )
+        # Prometheus scraped the watch while it ran: its rounds and each check's success.
+        rounds = prometheus.query("max_over_time(deploycheck_watch_rounds_total[5m])")
+        assert rounds and float(rounds[0]["value"][1]) >= 3  # type: ignore[index]
+        success = prometheus.query(
+            'last_over_time(deploycheck_check_success{check="test_health.py::test_liveness"}[5m])'
+        )
+        assert success and success[0]["value"][1] == "1"  # type: ignore[index]
+        assert success[0]["metric"]["env"] == "ref"  # type: ignore[index]
+
+        # A query that returns nothing is no data, never a pass: the watch goes red naming it.
+        suite_project.config(
+            _config(
+                reference,
+                f"""
+[envs.ref.watch.prometheus]
+url = "{prometheus.url}"
+[[envs.ref.watch.prometheus.queries]]
+name = "queue drained"
+query = 'deploycheck_no_such_series'
+condition = "< 10"
+""",
+            )
+        )
+        result = suite_project.run(
+            "--env", "ref", "test_health.py", "--watch", "20s", "--watch-every", "0.3s", *FAST
+        )  # fmt: skip
+        assert result.ret == 1, result.stdout.str()
+        result.stdout.fnmatch_lines(
+            [
+                f"Prometheus at {prometheus.url}, query 'deploycheck_no_such_series' returned no "
+                "series: no data (is the target scraped, is the series fresh?)",
+                "FAILED watch::prometheus?queue drained? - *",
+            ]
+        )
+
+
+def test_sigterm_ends_the_watch_with_the_verdict_of_what_it_saw_and_cleans_up(
+    tmp_path: Path, reference: Reference, faults: Faults
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import SUITES
+    from tests.test_cancelled_runs import counts
+
+    for name in ("test_health.py", "test_auth_flow.py"):
+        (tmp_path / name).write_text((SUITES / name).read_text())
+    (tmp_path / "deploycheck.toml").write_text(_config(reference))
+    before = counts(reference)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--env", "ref", "test_health.py", "test_auth_flow.py",
+         "--watch", "10m", "--watch-every", "0.3s", "-p", "no:cacheprovider", "-p", "no:randomly"],
+        cwd=tmp_path, env={**os.environ, "PYTEST_ADDOPTS": ""}, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    seen = []
+    assert run.stdout is not None
+    for line in run.stdout:
+        seen.append(line)
+        if line.startswith("watch round 4/"):
+            break
+    run.send_signal(signal.SIGTERM)
+    rest, _ = run.communicate(timeout=60)
+    output = "".join(seen) + rest
+    assert run.returncode == 0, output[-3000:]
+    assert "GREEN: the deployment works and held through the watch" in output
+    assert "(1m every" not in output and "cancelled (Ctrl-C or SIGTERM) in round" in output
+    assert "cleanup: deleted 1 user" in output, output[-3000:]
+    assert counts(reference) == before

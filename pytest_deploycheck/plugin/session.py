@@ -121,7 +121,8 @@ class DeployRun:
             if error is context.failure and not isinstance(error, TargetUnreachable):
                 item.session.shouldfail = str(error)  # --wait-for-version: nothing else to judge
             if isinstance(error, TargetUnreachable):
-                item.session.shouldfail = f"target unreachable: {error.cause or error}"
+                if not (context.watch and context.watch.get("started")):  # a round: judged there
+                    item.session.shouldfail = f"target unreachable: {error.cause or error}"
                 report.user_properties.append((UNREACHABLE, str(error)))
         recommendations: list[str] = item.stash.get(RECOMMENDATIONS, [])
         if report.when == "call" and recommendations:

@@ -300,9 +300,7 @@ class WatchLoop:
             following = items[index + 1] if index + 1 < len(items) else None
             before = len(context.exchanges)
             clock = time.perf_counter()
-            stop, fail = session.shouldstop, session.shouldfail
             reports = runtestprotocol(item, log=False, nextitem=following)
-            session.shouldstop, session.shouldfail = stop, fail  # a round never ends the run
             runs.append(
                 self._check_run(
                     item, reports, context.exchanges[before:], time.perf_counter() - clock
