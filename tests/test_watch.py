@@ -349,3 +349,28 @@ def test_sigterm_ends_the_watch_with_the_verdict_of_what_it_saw_and_cleans_up(
     assert "(1m every" not in output and "cancelled (Ctrl-C or SIGTERM) in round" in output
     assert "cleanup: deleted 1 user" in output, output[-3000:]
     assert counts(reference) == before
+
+
+def test_tokens_are_renewed_before_they_expire_not_issued_again(
+    suite_project: SuiteProject,
+) -> None:
+    from tests.conftest import running_reference
+
+    with running_reference(access_token_minutes=0.1) as short_lived:  # six-second tokens
+        suite_project.config(_config(short_lived))
+        result = suite_project.run(
+            "--env", "ref", "test_auth_flow.py", "--watch", "9s", "--watch-every", "0.5s",
+            "--deploycheck-json", str(suite_project.pytester.path / "v.json"), *FAST,
+        )  # fmt: skip
+        logins = short_lived.rows("SELECT COUNT(*) FROM users")[0][0]
+    assert result.ret == 0, result.stdout.str()
+    watch = _summary(suite_project.pytester.path / "v.json")["watch"]
+    assert isinstance(watch, dict)
+    # The signed-in read passed in every round, long after the first token expired.
+    assert watch["timeline"]["test_auth_flow.py::test_me_answers_for_the_signed_in_user"] == (
+        "P" * watch["rounds"]
+    )
+    renewals = watch["timeline"]["watch::session[smoke]"]
+    assert 2 <= renewals.count("P") <= 4 and "F" not in renewals  # every ~3 s, not every round
+    assert watch["auth_calls"] == renewals.count("P")
+    assert logins == 0  # the throwaway user was cleaned up

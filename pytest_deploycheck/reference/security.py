@@ -35,7 +35,7 @@ class TokenError(Exception):
 
 
 class Tokens:
-    def __init__(self, secret_key: str, access_minutes: int, refresh_days: int) -> None:
+    def __init__(self, secret_key: str, access_minutes: float, refresh_days: int) -> None:
         self._key = secret_key
         self.access_seconds = access_minutes * 60
         self.refresh_seconds = refresh_days * 86400
