@@ -83,7 +83,7 @@ def test_500s_that_start_after_the_run_turn_the_watch_red_naming_the_check(
 ) -> None:
     suite_project.config(_config(reference))
     out = tmp_path / "verdict.json"
-    faults.set("5xx-burst=0.5", "delay-faults=2.5")  # every other API answer, 2.5 s from now
+    faults.set("5xx-burst=0.5", "delay-faults=4")  # every other API answer, 4 s from now
     started = time.monotonic()
     result = suite_project.run(
         "--env", "ref", "test_health.py", "--watch", "60s", "--watch-every", "0.3s",
