@@ -374,3 +374,47 @@ def test_tokens_are_renewed_before_they_expire_not_issued_again(
     assert 2 <= renewals.count("P") <= 4 and "F" not in renewals  # every ~3 s, not every round
     assert watch["auth_calls"] == renewals.count("P")
     assert logins == 0  # the throwaway user was cleaned up
+
+
+def test_the_journey_runs_again_at_its_own_interval_and_a_later_failure_is_red(
+    suite_project: SuiteProject, tmp_path: Path
+) -> None:
+    from tests.conftest import Faults, running_reference
+    from tests.test_cancelled_runs import counts
+
+    # Each deck counts against the user's monthly quota (30 cards, 5 decks, by default).
+    with running_reference(cards_limit_month=10_000) as roomy:
+        faults = Faults(roomy)
+        suite_project.config(_config(roomy))
+        before = counts(roomy)
+        out = tmp_path / "v.json"
+        result = suite_project.run(
+            "--env", "ref", "test_health.py", "test_journey.py", "--watch", "3s",
+            "--watch-every", "0.25s", "--watch-journey-every", "0.9s",
+            "--deploycheck-json", str(out), *FAST,
+        )  # fmt: skip
+        assert result.ret == 0, result.stdout.str()
+        result.stdout.fnmatch_lines(
+            ["watch: 3s every 0.25s *: 3 checks a round and the journey every 0.9s*"]
+        )
+        watch = _summary(out)["watch"]
+        assert isinstance(watch, dict)
+        assert watch["timeline"]["watch::journey"].count("P") >= 2
+        assert counts(roomy) == before  # every job the watch made was deleted, and its user
+
+        # A worker that starts failing jobs after the run: the watch's journey names it.
+        faults.set("job-failed", "delay-faults=5")
+        result = suite_project.run(
+            "--env", "ref", "test_health.py", "test_journey.py", "--watch", "60s",
+            "--watch-every", "0.25s", "--watch-journey-every", "0.5s", "-rf", *FAST,
+        )  # fmt: skip
+        faults.close()
+        assert result.ret == 1, result.stdout.str()
+        result.stdout.fnmatch_lines(
+            [
+                "job * ended 'failed' after * s: error_message='card generation failed: LLM "
+                "provider unavailable (connection refused)'; states seen: *",
+                "FAILED watch::journey - job *",
+            ]
+        )
+        assert counts(roomy) == before

@@ -613,6 +613,9 @@ class WatchSettings(_Model):
     """
 
     every_s: float = Field(30.0, gt=0)  # --watch-every
+    # --watch-journey-every: the journey again this often (destructive allowed); off unless
+    # set, as every journey's deck counts against the account's quota.
+    journey_every_s: float | None = Field(None, gt=0)
     failure_limit: int = Field(4, ge=0)
     consecutive_failure_limit: int = Field(2, ge=0)
     unreachable_limit: int = Field(4, ge=0)

@@ -82,7 +82,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.pluginmanager.register(XdistHooks(context), XdistHooks.NAME)
     config.pluginmanager.register(RunReporting(), RunReporting.NAME)
-    watch_options = ("deploycheck_watch", "deploycheck_watch_every", "deploycheck_watch_metrics")
+    watch_options = (
+        "deploycheck_watch",
+        "deploycheck_watch_every",
+        "deploycheck_watch_metrics",
+        "deploycheck_watch_journey_every",
+    )
     if not context.is_worker and any(config.getoption(o, None) for o in watch_options):
         from pytest_deploycheck.plugin.watch import WatchLoop, watch_window
 

@@ -120,6 +120,17 @@ def add_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
         help="time between the watch's rounds (default: the env's watch.every_s, 30s)",
     )
     group.addoption(
+        "--watch-journey-every",
+        dest="deploycheck_watch_journey_every",
+        metavar="INTERVAL",
+        type=duration("--watch-journey-every"),
+        default=None,
+        help="where destructive checks are allowed and the run's journey passed, the watch "
+        "runs the journey (upload, job, deck) again this often (default: the env's "
+        "watch.journey_every_s; off when unset: each deck counts against the account's "
+        "quota); its data is cleaned up at the end",
+    )
+    group.addoption(
         "--watch-metrics-port",
         dest="deploycheck_watch_metrics",
         metavar="[ADDRESS:]PORT",

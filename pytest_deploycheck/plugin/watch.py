@@ -34,7 +34,7 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.errors import DeployCheckError
+from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
 from pytest_deploycheck.evidence.finding import internal_error
 from pytest_deploycheck.evidence.replay import curl_command
 from pytest_deploycheck.plugin.context import DeployContext
@@ -59,6 +59,7 @@ _NOT_REPEATED_FIXTURES = frozenset(
     {"auth_api", "refreshed_token", "uploaded_job", "finished_job", "deck", "deck_report"}
 )
 _NOT_REPEATED_MARKERS = ("destructive", "load", "fuzz")
+JOURNEY = "watch::journey"
 _KEPT_ROUNDS = 720  # the timeline and latency series the report keeps (the latest rounds)
 
 
@@ -98,6 +99,8 @@ class WatchLoop:
         self.watching = False
         self.auth_calls = 0
         self.latency: dict[str, deque[tuple[int, float]]] = {}
+        self.journey_allowed = False
+        self.last_journey: float | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.watching:
@@ -134,6 +137,10 @@ class WatchLoop:
             return
         items, skipped = self._repeatable(session)
         summary["left_out"] = skipped
+        self.journey_allowed = context.destructive_allowed[0] and any(
+            self.outcomes.get(item.nodeid) == "passed" and item.get_closest_marker("journey")
+            for item in session.items
+        )
         target = context.reach()
         sources = self._sources(target)
         if not items and not sources:
@@ -242,6 +249,8 @@ class WatchLoop:
 
     def _sources(self, target: TargetEnv) -> list[str]:
         sources = []
+        if self.journey_allowed and self.window.journey_every_s is not None:
+            sources.append(f"the journey every {shown_duration(self.window.journey_every_s)}")
         if target.deps.metrics is not None:
             sources.append("the target's metrics")
         if target.watch.prometheus is not None and target.watch.prometheus.queries:
@@ -296,6 +305,8 @@ class WatchLoop:
         began = time.perf_counter()
         mark = len(context.exchanges)
         runs = self._renew_sessions(target)
+        if self.journey_due(target):
+            runs.append(self._journey(target))
         for index, item in enumerate(items):
             following = items[index + 1] if index + 1 < len(items) else None
             before = len(context.exchanges)
@@ -330,6 +341,66 @@ class WatchLoop:
             worst_ms=worst_ms,
             worst_endpoint=worst_endpoint,
         )
+
+    def journey_due(self, target: TargetEnv) -> bool:
+        """The journey again, where it may run (destructive allowed, the run's journey passed),
+        once every ``--watch-journey-every`` (the run itself has just made one)."""
+        every = self.window.journey_every_s
+        if not self.journey_allowed or every is None:
+            return False
+        now = time.monotonic()
+        if self.last_journey is None:
+            self.last_journey = now
+            return False
+        if now - self.last_journey < every:
+            return False
+        self.last_journey = now
+        return True
+
+    def _journey(self, target: TargetEnv) -> CheckRun:
+        """Upload, follow the job, download and validate the deck: one check, its job and deck
+        recorded for the cleanup at the end."""
+        from pytest_deploycheck.checks.apkg import validate_apkg
+        from pytest_deploycheck.plugin.journey_ahead import sample_pdf_for
+        from pytest_deploycheck.target import journey
+
+        context = self.context
+        clock = time.perf_counter()
+        before = len(context.exchanges)
+        try:
+            user = next(u for u in context.store.users() if u.label == "smoke")
+            with context.client() as client:
+                uploaded = journey.upload(client, target, user, sample_pdf_for(context))
+                context.store.record("smoke", "job", uploaded.job_id)
+                run = journey.wait_for_job(
+                    client, target, user, uploaded.job_id, context.job_deadline_s
+                )
+                deck_id = run.job.get(target.journey.deck_id_field)
+                if deck_id:
+                    context.store.record("smoke", "deck", str(deck_id))
+                deck = journey.download(client, target, user, run)
+            report = validate_apkg(
+                deck.content, min_notes=target.journey.min_notes, content_type=deck.content_type
+            )
+        except DeployCheckError as exc:
+            failing = _failing_exchange(context.exchanges[before:])
+            return CheckRun(
+                JOURNEY,
+                "failed",
+                str(exc),
+                evidence=failing.render() if failing else "",
+                replay=curl_command(failing) if failing else "",
+                unreachable=isinstance(exc, TargetUnreachable),
+                duration_s=time.perf_counter() - clock,
+            )
+        except StopIteration:
+            return CheckRun(JOURNEY, "skipped", "the run has no signed-in smoke user")
+        took = time.perf_counter() - clock
+        if not report.ok:
+            said = f"the deck of job {run.job_id} is not a good deck: " + "; ".join(report.problems)
+            return CheckRun(JOURNEY, "failed", said, duration_s=took)
+        said = f"job {run.job_id} {run.history} in {run.waited_s:.1f} s; deck: {report.summary()}"
+        return CheckRun(JOURNEY, "passed", said, duration_s=took)
 
     def _guarded(
         self, checks: list[str], read: Callable[[DeployClient], list[CheckRun]]
@@ -613,11 +684,12 @@ def watch_window(config: pytest.Config, env: TargetEnv | None) -> WatchWindow | 
     """The window the options ask for, or None (a usage error where it cannot run)."""
     length = config.getoption("deploycheck_watch", None)
     every = config.getoption("deploycheck_watch_every", None)
-    listen = config.getoption("deploycheck_watch_metrics", None)
+    journey_every = config.getoption("deploycheck_watch_journey_every", None)
     if length is None:
-        if every is not None or listen is not None:
-            flag = "--watch-every" if every is not None else "--watch-metrics-port"
-            raise pytest.UsageError(f"{flag} needs --watch DURATION (how long to watch)")
+        for flag in ("every", "metrics", "journey_every"):
+            if config.getoption(f"deploycheck_watch_{flag}", None) is not None:
+                shown = "--watch-" + {"metrics": "metrics-port"}.get(flag, flag.replace("_", "-"))
+                raise pytest.UsageError(f"{shown} needs --watch DURATION (how long to watch)")
         return None
     if config.getoption("numprocesses", None) or config.getoption("dist", "no") != "no":
         raise pytest.UsageError(
@@ -631,4 +703,6 @@ def watch_window(config: pytest.Config, env: TargetEnv | None) -> WatchWindow | 
             f"{flag} {shown_duration(every)} is longer than the window "
             f"(--watch {shown_duration(length)}): not one round would follow the first"
         )
-    return WatchWindow(length, every)
+    if journey_every is None and env is not None:
+        journey_every = env.watch.journey_every_s
+    return WatchWindow(length, every, journey_every)

@@ -48,6 +48,7 @@ class WatchWindow:
 
     length_s: float
     every_s: float
+    journey_every_s: float | None = None  # the journey again this often (None: not at all)
 
     @property
     def planned_rounds(self) -> int:
