@@ -110,13 +110,22 @@ def resolve(
     requested: Requested,
     *,
     rootdir: Path,
+    invocation_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Resolution:
-    """Resolve the run's target: options > environment variables > config; raises ConfigError."""
+    """Resolve the run's target: options > environment variables > config; raises ConfigError.
+
+    The config file is looked for in pytest's rootdir, then in the directory pytest was
+    started in: pytest decides its rootdir before it knows this plugin's options, and
+    takes the value of ``--baseline /var/cache/records`` for a test path, which can move the
+    rootdir up to a common ancestor where no config file is."""
     environ = os.environ if environ is None else environ
     flags = requested.flags
     config_path = requested.config_path or environ.get(CONFIG_VAR) or None
-    config = load_config(find_config(rootdir, config_path), environ)
+    found = find_config(rootdir, config_path)
+    if found is None and invocation_dir is not None and invocation_dir != rootdir:
+        found = find_config(invocation_dir, None)
+    config = load_config(found, environ)
 
     name: str | None
     if requested.env:

@@ -629,6 +629,21 @@ class WatchSettings(_Model):
     prometheus: PrometheusServer | None = None
 
 
+class BaselineSettings(_Model):
+    """Release over release (README, "Release over release"): every run is recorded in
+    ``store``; a run is judged against the last green record of another version."""
+
+    store: str | None = None  # a directory, or s3://bucket/prefix; --baseline overrides
+    samples: int = Field(20, ge=2, le=1000)  # per read-only endpoint, taken after the checks
+    min_samples: int = Field(10, ge=2)  # fewer on either side: inconclusive, said
+    pace_per_s: float = Field(50.0, gt=0)  # the samples' pace
+    confidence: float = Field(0.98, gt=0.5, lt=1)  # Kayenta's default
+    allowed_increase_pct: float = Field(10.0, ge=0)  # effect floor, relative to the baseline
+    allowed_increase_ms: float = Field(25.0, ge=0)  # effect floor, absolute
+    allowed_error_increase_pct: float = Field(0.5, ge=0)  # 5xx share, percentage points
+    endpoints: tuple[str, ...] = ()  # GET paths to sample; default: the document's, no ids
+
+
 # RFC 9110's token: what a header name may be.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
@@ -689,6 +704,7 @@ class TargetEnv(_Model):
     infra: InfraSettings = Field(default_factory=InfraSettings)
     deps: DepsSettings = Field(default_factory=DepsSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
+    baseline: BaselineSettings = Field(default_factory=BaselineSettings)
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings)
     # Switch shipped suites off for this env by their marker: { journey = false }.
     suites: dict[

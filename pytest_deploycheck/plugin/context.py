@@ -53,6 +53,7 @@ class DeployContext:
     on_wait: Callable[[str], None] | None = None  # progress of a long wait (terminal)
     passive_reviewed: bool = False  # the passive checks already ran (before a watch)
     watch: dict[str, object] | None = None  # the watch window's summary, for the verdict
+    baseline: dict[str, object] | None = None  # the comparison with the last green release
 
     @property
     def auth_budget(self) -> AuthBudget:

@@ -97,6 +97,18 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(
                 WatchLoop(context, config, window, listen), WatchLoop.NAME
             )
+    baseline = config.getoption("deploycheck_baseline", None) or (
+        context.env.baseline.store if context.env is not None else None
+    )
+    if baseline and not context.is_worker and context.env is not None:
+        from pytest_deploycheck.baseline.store import open_store
+        from pytest_deploycheck.plugin.baseline import BaselineRun
+
+        try:
+            store = open_store(baseline)
+        except ConfigError as exc:
+            raise pytest.UsageError(f"deploycheck: {exc}") from None
+        config.pluginmanager.register(BaselineRun(context, store), BaselineRun.NAME)
     if config.pluginmanager.has_plugin("base_url"):
         from pytest_deploycheck.plugin import base_url_override
 

@@ -140,6 +140,15 @@ def add_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
         "unless ADDRESS is given (0.0.0.0:9464 to be scraped from elsewhere)",
     )
     group.addoption(
+        "--baseline",
+        dest="deploycheck_baseline",
+        metavar="PATH",
+        default=None,
+        help="record this run in PATH (a directory, or s3://bucket/prefix) and judge it "
+        "against the last green record of another version: latency per read-only endpoint, "
+        "5xx share, the API document (overrides the env's baseline.store)",
+    )
+    group.addoption(
         "--fuzz-seed",
         dest="deploycheck_fuzz_seed",
         metavar="N",

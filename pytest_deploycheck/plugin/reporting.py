@@ -245,6 +245,7 @@ class RunReporting:
             deck=deck,
             suites_sha=suites_sha(),
             watch=_redacted(context.watch, redact) if context.watch else None,
+            baseline=_redacted(context.baseline, redact) if context.baseline else None,
         )
         return self.verdict
 

@@ -45,6 +45,7 @@ def build_context(config: pytest.Config) -> DeployContext:
             checks=selected_env_checks(),
         ),
         rootdir=Path(config.rootpath),
+        invocation_dir=Path(config.invocation_params.dir),
     )
     env = resolution.env
     common: dict[str, Any] = {

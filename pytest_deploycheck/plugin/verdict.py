@@ -72,6 +72,7 @@ class Verdict:
     suites_sha: str | None = None
     examined: dict[str, str] = field(default_factory=dict)  # nodeid -> what a passing check saw
     watch: dict[str, Any] | None = None  # the watch window (--watch): rounds, failures, timeline
+    baseline: dict[str, Any] | None = None  # the comparison with the last green release
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -121,6 +122,7 @@ class Verdict:
             if len(cause.checks) > 8:
                 lines.append(f"    … and {len(cause.checks) - 8} more")
         lines.extend(self._watch_lines())
+        lines.extend(self._baseline_lines())
         if self.timeline:
             steps = " -> ".join(f"{t['status']} {t['at_s']:.1f}s" for t in self.timeline)
             lines.append(f"journey: upload -> {steps}")
@@ -153,6 +155,43 @@ class Verdict:
                 f"({failure['first_failed_at']}, {failure['first_failed_after_s']:.0f} s in)"
             )
         return lines
+
+    def _baseline_lines(self) -> list[str]:
+        baseline = self.baseline
+        if not baseline or "why" not in baseline:
+            return []
+        against = baseline.get("against")
+        if not against:
+            return [f"baseline: {baseline['why']} ({baseline['store']})"]
+        rows = baseline.get("endpoints", [])
+        slower = [r["endpoint"] for r in rows if r["outcome"] == "regression"]
+        unsure = sum(1 for r in rows if r["outcome"] == "inconclusive")
+        said = f"{len(slower)} slower: {', '.join(slower)}" if slower else "none slower"
+        extra = f", {unsure} inconclusive" if unsure else ""
+        return [
+            f"baseline: against {against} ({baseline['why']}): {len(rows)} endpoints, "
+            f"{said}{extra}; sampling took {baseline.get('sampling_s', 0):.1f} s"
+        ]
+
+    def _baseline_html(self) -> str:
+        baseline = self.baseline
+        if not baseline or not baseline.get("endpoints"):
+            return ""
+
+        def ms(value: float | None) -> str:
+            return "-" if value is None else f"{value:.0f}"
+
+        rows = "".join(
+            f"<tr><td>{html.escape(r['endpoint'])}</td><td>{ms(r['base_median_ms'])}</td>"
+            f"<td>{ms(r['now_median_ms'])}</td><td>{ms(r['shift_ms'])}</td>"
+            f"<td>{ms(r['ci_low_ms'])} … {ms(r['ci_high_ms'])}</td><td>{html.escape(r['outcome'])}</td></tr>"
+            for r in baseline["endpoints"]
+        )
+        return (
+            f"<h3>Baseline: against {html.escape(str(baseline.get('against')))}</h3><table>"
+            "<tr><th>endpoint</th><th>baseline median ms</th><th>now median ms</th>"
+            f"<th>shift ms</th><th>CI ms</th><th>verdict</th></tr>{rows}</table>"
+        )
 
     def _watch_html(self) -> str:
         watch = self.watch
@@ -247,6 +286,7 @@ class Verdict:
             f"<th>errors</th><th>skipped</th></tr>{counts}</table>"
         )
         parts.append(self._watch_html())
+        parts.append(self._baseline_html())
         if timeline:
             parts.append(f"<h3>Journey</h3><p>upload &rarr; {timeline}</p>")
         if self.deck:

@@ -126,6 +126,16 @@ class Edge:
         self.cors = CORSMiddleware(app, allow_origins=settings.cors_origins, **common)
         self.cors_any = CORSMiddleware(app, allow_origin_regex=".*", **common)
 
+    def _a_signed_in_read(self, scope: Scope) -> bool:
+        """``GET`` of the signed-in user's own data: /auth/me, the job and deck lists and one
+        job (what fault ``slow-reads`` slows: a release with a slower query)."""
+        if scope["method"] != "GET":
+            return False
+        path = scope["path"].removeprefix(self.api_prefix)
+        return path in ("/auth/me", "/jobs/", "/decks/") or (
+            path.startswith("/jobs/") and path.count("/") == 2
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.cors(scope, receive, send)
@@ -135,6 +145,8 @@ class Edge:
         start = time.perf_counter()
         if not control and self.faults.on("slow"):
             await asyncio.sleep(self.faults.value("slow") / 1000)
+        elif self.faults.on("slow-reads") and self._a_signed_in_read(scope):
+            await asyncio.sleep(self.faults.value("slow-reads") / 1000)
         status = 500
         started = False
 

@@ -52,6 +52,13 @@ _ALL = [
         30,
     ),
     Fault(
+        "slow-reads",
+        "health",
+        "GET /auth/me, /jobs/, /decks/ and /jobs/{id} take VALUE milliseconds longer (a slower "
+        "query: far inside any fixed budget, visible only against the previous release)",
+        250,
+    ),
+    Fault(
         "slow-route",
         "health",
         "deck download links (GET /decks/{id}/download) are delayed by VALUE milliseconds",

@@ -61,6 +61,18 @@ def wait_for_version(
             time.sleep(min(interval_s, max(0.0, seconds - waited)))
 
 
+def deployed_version(client: DeployClient, env: TargetEnv) -> str | None:
+    """The version the info endpoint reports now, or None when it says none."""
+    try:
+        response = client.get(env.health_url(env.health.info_path))
+    except DeployCheckError:
+        return None
+    if response.status_code >= 400:
+        return None
+    seen = _version_in(response, env.health.version_field)
+    return None if seen.startswith(("no ", "a non-JSON")) else seen
+
+
 def _version_in(response: httpx.Response, field: str) -> str:
     if response.status_code >= 400:
         return f"{response.status_code} {response.reason_phrase}"
