@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     init_parser.add_argument("--production", action="store_true", help="mark the env production")
     init_parser.add_argument("--force", action="store_true", help="overwrite an existing file")
     init_parser.add_argument("--path", default="deploycheck.toml", help="where to write it")
+    schema_parser = commands.add_parser(
+        "schema",
+        help="print the JSON Schema of deploycheck.toml (for editors: #:schema in the file)",
+    )
+    schema_parser.add_argument("--output", "-o", help="write it to this file instead")
     commands.add_parser(
         "locustfile",
         help='print the shipped locustfile\'s path: locust -f "$(deploycheck locustfile)"',
@@ -51,6 +56,17 @@ def main(argv: list[str] | None = None) -> int:
         return _cleanup(args.env, args.config)
     if args.command == "init":
         return _init(args)
+    if args.command == "schema":
+        from pathlib import Path
+
+        from pytest_deploycheck.config.json_schema import schema_text
+
+        if args.output:
+            Path(args.output).write_text(schema_text())
+            print(f"wrote {args.output}")
+        else:
+            sys.stdout.write(schema_text())
+        return 0
     if args.command == "locustfile":
         from pytest_deploycheck.shipped import locustfile
 
@@ -90,8 +106,15 @@ def _init(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"deploycheck init: {exc}", file=sys.stderr)
         return 2
+    from pytest_deploycheck.config.json_schema import SCHEMA_FILENAME, schema_text
+
     path.write_text(text)
-    print(f"wrote {path}; next: pytest --env {args.env} -m smoke")
+    schema = path.with_name(SCHEMA_FILENAME)
+    schema.write_text(schema_text())
+    print(
+        f"wrote {path} and {schema.name} (editors validate and complete the config with it); "
+        f"next: set paths and journey for your API, then pytest --env {args.env} -m smoke"
+    )
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 TEMPLATE = """\
+#:schema ./deploycheck.schema.json
 # Target environments for pytest-deploycheck. Run: pytest --env {env} -m smoke
 # Values may be ${{VAR}} (or ${{VAR:-default}}) references to environment variables:
 # keep secrets out of this file. Every key: the README, "Keys of an env".
@@ -26,6 +27,25 @@ production = {production}
 # "throwaway" registers a user per run and deletes it; production uses an account.
 mode = "{auth_mode}"
 {account}# rate_limit = "5/60s"            # register + login + refresh per client IP; the run paces to it
+
+# Where your API differs from the Anki Compendium's: its paths (each under api_prefix;
+# {{job_id}} and {{deck_id}} are filled in) and the journey's fields. The README's "Pointing
+# it at your own deployment" walks through them; `deploycheck schema` lists every key.
+# [envs.{env}.paths]
+# register = "/auth/register"
+# login = "/auth/login"
+# me = "/auth/me"
+# upload = "/upload/"
+# job = "/jobs/{{job_id}}"
+# deck_download = "/decks/{{deck_id}}/download"
+# [envs.{env}.journey]
+# upload_field = "file"              # the multipart field the PDF goes in
+# job_id_field = "id"                # where the upload's answer names the job
+# status_field = "status"
+# completed_values = ["completed", "succeeded", "done"]
+# failed_values = ["failed", "error", "cancelled"]
+# deck_id_field = "result_deck_id"
+# job_deadline_s = 300               # how long a job may take
 
 # The hosts behind it, in testinfra's connection strings (pytest --env {env} -m infra):
 # [envs.{env}.infra]

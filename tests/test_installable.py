@@ -55,6 +55,7 @@ def test_the_wheel_holds_the_suites_locustfiles_and_metadata(dist: Path) -> None
     ):
         assert f"pytest_deploycheck/{shipped}" in names, shipped
     assert "pytest_deploycheck/py.typed" in names
+    assert "pytest_deploycheck/deploycheck.schema.json" in names  # for editors
     assert metadata["Name"] == "pytest-deploycheck"
     assert metadata["Description-Content-Type"] == "text/markdown"
     assert "# pytest-deploycheck" in (metadata.get_payload() or "")
