@@ -78,7 +78,8 @@ class DeployContext:
         base = target.base_url if target is not None else ""
         latency: dict[str, list[float]] = {}
         for exchange in self.exchanges:
-            if exchange.status is not None:
+            # The target's own endpoints: a probe's 404 or 405 (GET /console) is no endpoint.
+            if exchange.status is not None and exchange.status < 400:
                 name = endpoint_of(exchange.method, exchange.url, base)
                 latency.setdefault(name, []).append(round(exchange.elapsed_ms, 2))
         return {**self.facts, "latency": latency}

@@ -151,23 +151,31 @@ class JourneyAhead:
 
     def _run(self) -> None:
         context = self.context
+        step = "sign-in"
         try:
             target = context.reach()
             with DeployClient(target, context.redactor, on_exchange=self._record) as client:
                 user = context.run_user("smoke", client)
+                step = "upload"
                 uploaded = self._uploaded.set(lambda: self._upload(client, user))
                 assert isinstance(uploaded, journey.UploadedJob)
                 self._while_the_job_runs(client)
+                step = "job"
                 finished = self._finished.set(lambda: self._follow(client, user, uploaded))
                 assert isinstance(finished, journey.JobRun)
                 if self._needs & {"deck", "deck_report"}:
+                    step = "download"
                     deck = self._deck.set(
                         lambda: journey.download(client, client.env, user, finished)
                     )
                     assert isinstance(deck, journey.DownloadedDeck)
                     if "deck_report" in self._needs:
+                        step = "deck"
                         self._report.set(lambda: self._validate(deck))
         except BaseException as exc:  # raised again in the fixtures that wait for it
+            # Where the journey broke, for the verdict's timeline strip ("upload ✗ 500").
+            said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            context.facts["journey_broke"] = {"step": step, "said": said[:300]}
             for outcome in self._outcomes:
                 if not outcome.done.is_set():
                     outcome.error = exc

@@ -26,10 +26,12 @@ from pytest_deploycheck.plugin.verdict import (
     EXIT_UNREACHABLE,
     Cause,
     Verdict,
+    cause_key,
     group_causes,
     latency_rows,
     plugin_version,
     read_facts,
+    summary_of,
 )
 from pytest_deploycheck.properties import CAUSE, EXAMINED, RECOMMENDATION, UNREACHABLE
 from pytest_deploycheck.run.redaction import Redactor
@@ -99,6 +101,9 @@ class RunReporting:
         self.examined: dict[str, str] = {}  # nodeid -> what a passing check examined
         self.verdict: Verdict | None = None
         self.judged = False  # a check judged the deployment without asking the API (infra, deps)
+        self.budgets: dict[str, float] = {}  # endpoint -> its latency budget (ms), for the chart
+        self._html_report: Any = None  # pytest-html's report, to title it with the verdict
+        self._html_causes: dict[str, str] = {}  # cause -> the first check it broke
 
     def _record_outcome(self, report: pytest.TestReport) -> None:
         nodeid = report.nodeid
@@ -147,10 +152,29 @@ class RunReporting:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
-        """pytest-html: a skipped check shows its reason, not a Python tuple."""
+        """pytest-html: a skipped check shows its reason, not a Python tuple; a failure with the
+        same cause as an earlier one says so in a line and folds its log."""
         if report.skipped and isinstance(report.longrepr, tuple):
             reason = str(report.longrepr[2]).removeprefix("Skipped: ")
             data[:] = [f'<div class="log">skipped: {html.escape(reason)}</div>']
+        elif report.failed:
+            named = [str(value) for name, value in report.user_properties if name == CAUSE]
+            message = named[0] if named else failure_message(report)
+            first = self._html_causes.setdefault(cause_key(message), report.nodeid)
+            if first != report.nodeid:
+                data[:] = [
+                    f'<div class="log">The same cause as {html.escape(first)}: '
+                    f"{html.escape(summary_of(message))}</div>",
+                    "<details><summary>this check's own log</summary>",
+                    *data,
+                    "</details>",
+                ]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        """pytest-html asks for the title at the start; it is set once the verdict is known
+        (:meth:`pytest_html_results_summary`, just before the page is written)."""
+        self._html_report = report
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(
@@ -158,7 +182,9 @@ class RunReporting:
     ) -> None:
         """pytest-html: the verdict as a banner, and the security grade, above the results."""
         if self.verdict is not None:
-            prefix.append(self.verdict.render_html())
+            prefix.append(self.verdict.render_html(self.budgets))
+            if self._html_report is not None:
+                self._html_report.title = self.verdict.title()
         result = self.security_grade()
         if result is None:
             return
@@ -192,6 +218,7 @@ class RunReporting:
         facts = read_facts(context.state_dir) if context.state_dir else []
         samples: dict[str, list[float]] = {}
         timeline: list[dict[str, Any]] = []
+        broke: dict[str, str] | None = None
         deployed = None
         deck = None
         self.judged = any(fact.get("judged") for fact in facts)
@@ -200,8 +227,23 @@ class RunReporting:
             for name, values in fact.get("latency", {}).items():
                 samples.setdefault(name, []).extend(values)
             timeline = timeline or fact.get("timeline", [])
+            broke = broke or fact.get("journey_broke")
             deployed = deployed or fact.get("deployed_version")
         graded = self.security_grade()
+        rows = latency_rows(samples)
+        if env is not None:
+            health = env.health
+            quick = tuple(
+                p for p in (health.liveness_path, health.readiness_path, health.info_path) if p
+            )
+            self.budgets = {
+                row["endpoint"]: float(
+                    env.latency_ms.health
+                    if row["endpoint"].split(" ", 1)[-1].endswith(quick)
+                    else env.latency_ms.default
+                )
+                for row in rows
+            }
         expected = context.resolution.expected_version.value or (
             env.expected_version if env else None
         )
@@ -225,7 +267,7 @@ class RunReporting:
                 Cause(redact(c.summary), c.kind, c.checks) for c in group_causes(self.failures)
             ],
             timeline=timeline,
-            latency=latency_rows(samples),
+            latency=rows,
             grade={
                 "headline": graded[0],
                 "items": [
@@ -246,6 +288,7 @@ class RunReporting:
             suites_sha=suites_sha(),
             watch=_redacted(context.watch, redact) if context.watch else None,
             baseline=_redacted(context.baseline, redact) if context.baseline else None,
+            journey_broke=_redacted(broke, redact) if broke else None,
         )
         return self.verdict
 

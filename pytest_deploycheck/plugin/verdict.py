@@ -15,7 +15,6 @@ directory (:func:`write_facts`).
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import statistics
@@ -73,6 +72,7 @@ class Verdict:
     examined: dict[str, str] = field(default_factory=dict)  # nodeid -> what a passing check saw
     watch: dict[str, Any] | None = None  # the watch window (--watch): rounds, failures, timeline
     baseline: dict[str, Any] | None = None  # the comparison with the last green release
+    journey_broke: dict[str, str] | None = None  # the step where the journey broke, and why
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -173,149 +173,16 @@ class Verdict:
             f"{said}{extra}; sampling took {baseline.get('sampling_s', 0):.1f} s"
         ]
 
-    def _baseline_html(self) -> str:
-        baseline = self.baseline
-        if not baseline or not baseline.get("endpoints"):
-            return ""
+    def render_html(self, budgets: dict[str, float] | None = None) -> str:
+        """The banner at the top of the pytest-html report (:mod:`.report_html`)."""
+        from pytest_deploycheck.plugin.report_html import render
 
-        def ms(value: float | None) -> str:
-            return "-" if value is None else f"{value:.0f}"
+        return render(self, budgets)
 
-        rows = "".join(
-            f"<tr><td>{html.escape(r['endpoint'])}</td><td>{ms(r['base_median_ms'])}</td>"
-            f"<td>{ms(r['now_median_ms'])}</td><td>{ms(r['shift_ms'])}</td>"
-            f"<td>{ms(r['ci_low_ms'])} … {ms(r['ci_high_ms'])}</td><td>{html.escape(r['outcome'])}</td></tr>"
-            for r in baseline["endpoints"]
-        )
-        return (
-            f"<h3>Baseline: against {html.escape(str(baseline.get('against')))}</h3><table>"
-            "<tr><th>endpoint</th><th>baseline median ms</th><th>now median ms</th>"
-            f"<th>shift ms</th><th>CI ms</th><th>verdict</th></tr>{rows}</table>"
-        )
-
-    def _watch_html(self) -> str:
-        watch = self.watch
-        if not watch or not watch.get("started"):
-            return ""
-        colours = {"P": "#1a7f37", "F": "#cf222e", "S": "#8c959f", "-": "#eaeef2"}
-        rows = []
-        for check, letters in sorted(watch["timeline"].items()):
-            cells = "".join(
-                f'<span title="round {n}: {letter}" style="display:inline-block;width:6px;'
-                f'height:14px;margin-right:1px;background:{colours.get(letter, "#eaeef2")}"></span>'
-                for n, letter in enumerate(letters[-200:], 1)
-            )
-            rows.append(
-                f'<tr><td style="white-space:nowrap">{html.escape(check)}</td><td>{cells}</td></tr>'
-            )
-        charts = "".join(
-            f"<tr><td>{html.escape(name)}</td><td>{_sparkline([v for _, v in series])}</td>"
-            f"<td>{max(v for _, v in series):.0f} ms</td></tr>"
-            for name, series in sorted(watch["latency"].items())
-            if series
-        )
-        failures = "".join(
-            f"<li><b>{html.escape(f['check'])}</b>: failed in {f['failed_rounds']} of "
-            f"{f['rounds']} rounds from round {f['first_round']} ({html.escape(f['first_failed_at'])})"
-            f'<pre style="white-space:pre-wrap">{html.escape(f["message"])}\n'
-            f"{html.escape(f['evidence'])}\n{html.escape(f['replay'])}</pre></li>"
-            for f in watch["failures"]
-        )
-        parts = [
-            f"<h3>Watch window</h3><p>{watch['rounds']} of {watch['planned_rounds']} rounds "
-            f"({html.escape(watch['window'])}): {html.escape(watch['reason'])}</p>",
-        ]
-        if failures:
-            parts.append(f"<ol>{failures}</ol>")
-        parts.append(f"<h4>Checks &times; rounds</h4><table>{''.join(rows)}</table>")
-        if charts:
-            parts.append(
-                "<h4>Latency per endpoint over the window (median per round)</h4>"
-                f"<table><tr><th>endpoint</th><th>rounds</th><th>max</th></tr>{charts}</table>"
-            )
-        return "".join(parts)
-
-    def render_html(self) -> str:
-        """The banner at the top of the pytest-html report."""
-        colour = {"green": "#1a7f37", "interrupted": "#9a6700"}.get(self.verdict, "#cf222e")
-        rows = "".join(
-            f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-            for k, v in (
-                ("env", self.env or "-"),
-                ("target", self.target or "-"),
-                ("production", "yes" if self.production else "no"),
-                ("deployed version", self.deployed_version or "not read"),
-                ("expected version", self.expected_version or "not checked"),
-                ("pytest-deploycheck", self.plugin_version),
-                ("suites' git SHA", self.suites_sha or "unknown"),
-                ("cleanup", "; ".join(self.cleanup) or "nothing to clean"),
-            )
-        )
-        counts = "".join(
-            f"<tr><td>{html.escape(suite)}</td>"
-            + "".join(
-                f"<td>{counts.get(o, 0)}</td>" for o in ("passed", "failed", "error", "skipped")
-            )
-            + "</tr>"
-            for suite, counts in sorted(self.counts.items())
-        )
-        causes = "".join(
-            f"<li><b>{html.escape(c.summary)}</b><ul>"
-            + "".join(f"<li>{html.escape(check)}</li>" for check in c.checks)
-            + "</ul></li>"
-            for c in self.causes
-        )
-        timeline = " &rarr; ".join(
-            f"{html.escape(str(t['status']))} {t['at_s']:.1f}s" for t in self.timeline
-        )
-        latency = "".join(
-            f"<tr><td>{html.escape(r['endpoint'])}</td><td>{r['count']}</td>"
-            f"<td>{r['median_ms']:.0f}</td><td>{r['max_ms']:.0f}</td></tr>"
-            for r in self.latency
-        )
-        parts = [
-            f'<div id="deploycheck-verdict" style="border:3px solid {colour};padding:12px;'
-            'margin:8px 0;border-radius:6px">',
-            f'<h2 style="color:{colour};margin:0 0 8px">{html.escape(self.headline())}</h2>',
-        ]
-        if causes:
-            parts.append(f"<h3>Causes</h3><ol>{causes}</ol>")
-        parts.append(f"<table>{rows}</table>")
-        parts.append(
-            "<h3>Checks per suite</h3><table><tr><th>suite</th><th>passed</th><th>failed</th>"
-            f"<th>errors</th><th>skipped</th></tr>{counts}</table>"
-        )
-        parts.append(self._watch_html())
-        parts.append(self._baseline_html())
-        if timeline:
-            parts.append(f"<h3>Journey</h3><p>upload &rarr; {timeline}</p>")
-        if self.deck:
-            parts.append(f"<h3>Deck</h3><p>{html.escape(self.deck)}</p>")
-        if self.recommendations:
-            items = "".join(f"<li>{html.escape(r)}</li>" for r in self.recommendations)
-            parts.append(f"<h3>Recommendations (not failures)</h3><ul>{items}</ul>")
-        if latency:
-            parts.append(
-                "<h3>Latency per endpoint</h3><table><tr><th>endpoint</th><th>answers</th>"
-                f"<th>median ms</th><th>max ms</th></tr>{latency}</table>"
-            )
-        parts.append("</div>")
-        return "".join(parts)
-
-
-def _sparkline(values: list[float], width: int = 240, height: int = 28) -> str:
-    """An inline SVG line of ``values`` (the report stays one self-contained file)."""
-    if not values:
-        return ""
-    top = max(values) or 1.0
-    step = width / max(len(values) - 1, 1)
-    points = " ".join(
-        f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(values)
-    )
-    return (
-        f'<svg width="{width}" height="{height}" role="img" aria-label="latency per round">'
-        f'<polyline fill="none" stroke="#0969da" stroke-width="1.5" points="{points}"/></svg>'
-    )
+    def title(self) -> str:
+        """The HTML report's title: the verdict and the env, not the file's name."""
+        word = {"green": "GREEN", "inconclusive": "INCONCLUSIVE", "interrupted": "INTERRUPTED"}
+        return f"{word.get(self.verdict, 'RED')}: {self.env or 'no env'} — pytest-deploycheck"
 
 
 _EXCHANGE = re.compile(r"^([A-Z]+) (\S+) -> (\d{3})\b")
