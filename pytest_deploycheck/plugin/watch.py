@@ -23,8 +23,6 @@ import contextlib
 import statistics
 import time
 from collections import deque
-from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -34,49 +32,27 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from pytest_deploycheck.config import TargetEnv
-from pytest_deploycheck.errors import DeployCheckError, TargetUnreachable
 from pytest_deploycheck.evidence.finding import internal_error
-from pytest_deploycheck.evidence.replay import curl_command
 from pytest_deploycheck.plugin.context import DeployContext
-from pytest_deploycheck.plugin.reporting import failure_message
 from pytest_deploycheck.plugin.synthetic import report_check
-from pytest_deploycheck.properties import CAUSE, EXAMINED, RECOMMENDATION, UNREACHABLE
-from pytest_deploycheck.run.client import DeployClient, Exchange, endpoint_of
+from pytest_deploycheck.plugin.watch_sources import WatchSources, check_run, left_out
+from pytest_deploycheck.run.client import Exchange, endpoint_of
 from pytest_deploycheck.watch.policy import (
-    CheckHistory,
     CheckRun,
     Decision,
     Policy,
     Round,
     WatchJudge,
 )
+from pytest_deploycheck.watch.report import (
+    KEPT_ROUNDS,
+    history_report,
+    progress_line,
+    utc,
+)
+from pytest_deploycheck.watch.report import summary as watch_summary
 from pytest_deploycheck.watch.target_metrics import ERRORS, MEMORY
 from pytest_deploycheck.watch.window import WatchWindow, shown_duration
-
-# Fixtures whose checks are not repeated: they spend the auth rate limit, or judge the one
-# job the run made.
-_NOT_REPEATED_FIXTURES = frozenset(
-    {"auth_api", "refreshed_token", "uploaded_job", "finished_job", "deck", "deck_report"}
-)
-_NOT_REPEATED_MARKERS = ("destructive", "load", "fuzz")
-JOURNEY = "watch::journey"
-_KEPT_ROUNDS = 720  # the timeline and latency series the report keeps (the latest rounds)
-
-
-def left_out(item: pytest.Item, smoke_outcome: str | None) -> str | None:
-    """Why ``item`` is not repeated by the watch, or None."""
-    marker = item.get_closest_marker("watch")
-    if marker is not None and marker.args and marker.args[0] is False:
-        return "marked watch(False)"
-    for name in _NOT_REPEATED_MARKERS:
-        if item.get_closest_marker(name):
-            return f"marked {name}"
-    spends = sorted(_NOT_REPEATED_FIXTURES & set(getattr(item, "fixturenames", ())))
-    if spends:
-        return f"uses {spends[0]}"
-    if smoke_outcome != "passed":
-        return f"{smoke_outcome or 'did not run'} in the run"
-    return None
 
 
 class WatchLoop:
@@ -97,10 +73,8 @@ class WatchLoop:
         self.listen = listen
         self.outcomes: dict[str, str] = {}  # nodeid -> the run's outcome
         self.watching = False
-        self.auth_calls = 0
+        self.sources = WatchSources(context, window)
         self.latency: dict[str, deque[tuple[int, float]]] = {}
-        self.journey_allowed = False
-        self.last_journey: float | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.watching:
@@ -137,7 +111,7 @@ class WatchLoop:
             return
         items, skipped = self._repeatable(session)
         summary["left_out"] = skipped
-        self.journey_allowed = context.destructive_allowed[0] and any(
+        self.sources.journey_allowed = context.destructive_allowed[0] and any(
             self.outcomes.get(item.nodeid) == "passed" and item.get_closest_marker("journey")
             for item in session.items
         )
@@ -164,7 +138,7 @@ class WatchLoop:
         exporter = self._exporter(env)
         summary.update(
             started=True,
-            started_at=_utc(time.time()),
+            started_at=utc(time.time()),
             checks_per_round=len(items) + len(sources),
             metrics_port=exporter.port if exporter else None,
         )
@@ -198,7 +172,10 @@ class WatchLoop:
                 decision = judge.add(round_)
                 if exporter is not None:
                     exporter.record(round_)
-                self._progress(round_)
+                self._say(
+                    progress_line(round_, self.window.planned_rounds),
+                    red=round_.outcome != "passed",
+                )
                 if decision is not None:
                     ended = f"decided in round {number}"
                     break
@@ -218,7 +195,9 @@ class WatchLoop:
             if exporter is not None:
                 exporter.close()
         decision = judge.finish(ended)
-        summary.update(self._summary(judge, decision, ended, begin))
+        summary.update(
+            watch_summary(judge, decision, ended, begin, self.sources.auth_calls, self.latency)
+        )
         self._report(session, judge, decision)
 
     def _run_is_green(self, session: pytest.Session) -> bool:
@@ -249,7 +228,7 @@ class WatchLoop:
 
     def _sources(self, target: TargetEnv) -> list[str]:
         sources = []
-        if self.journey_allowed and self.window.journey_every_s is not None:
+        if self.sources.journey_allowed and self.window.journey_every_s is not None:
             sources.append(f"the journey every {shown_duration(self.window.journey_every_s)}")
         if target.deps.metrics is not None:
             sources.append("the target's metrics")
@@ -304,30 +283,29 @@ class WatchLoop:
         started_at = time.time()
         began = time.perf_counter()
         mark = len(context.exchanges)
-        runs = self._renew_sessions(target)
-        if self.journey_due(target):
-            runs.append(self._journey(target))
+        sources = self.sources
+        runs = sources.renew_sessions(target)
+        if sources.journey_due():
+            runs.append(sources.journey(target))
         for index, item in enumerate(items):
             following = items[index + 1] if index + 1 < len(items) else None
             before = len(context.exchanges)
             clock = time.perf_counter()
             reports = runtestprotocol(item, log=False, nextitem=following)
             runs.append(
-                self._check_run(
-                    item, reports, context.exchanges[before:], time.perf_counter() - clock
-                )
+                check_run(item, reports, context.exchanges[before:], time.perf_counter() - clock)
             )
         if reader is not None:
             runs.extend(
-                self._guarded([MEMORY, ERRORS], lambda client: reader.read(client, time.time()))
+                sources.guarded([MEMORY, ERRORS], lambda client: reader.read(client, time.time()))
             )
         queries = target.watch.prometheus
         if queries is not None and queries.queries:
             from pytest_deploycheck.watch.prometheus import check_name, run_queries
 
             names = [check_name(query) for query in queries.queries]
-            runs.extend(self._guarded(names, lambda client: run_queries(client, queries)))
-        runs.extend(self._passive(context.exchanges[mark:], evidence))
+            runs.extend(sources.guarded(names, lambda client: run_queries(client, queries)))
+        runs.extend(sources.passive(context.exchanges[mark:], evidence))
         redact = context.redactor.text
         for run in runs:
             run.message = redact(run.message)
@@ -342,172 +320,6 @@ class WatchLoop:
             worst_endpoint=worst_endpoint,
         )
 
-    def journey_due(self, target: TargetEnv) -> bool:
-        """The journey again, where it may run (destructive allowed, the run's journey passed),
-        once every ``--watch-journey-every`` (the run itself has just made one)."""
-        every = self.window.journey_every_s
-        if not self.journey_allowed or every is None:
-            return False
-        now = time.monotonic()
-        if self.last_journey is None:
-            self.last_journey = now
-            return False
-        if now - self.last_journey < every:
-            return False
-        self.last_journey = now
-        return True
-
-    def _journey(self, target: TargetEnv) -> CheckRun:
-        """Upload, follow the job, download and validate the deck: one check, its job and deck
-        recorded for the cleanup at the end."""
-        from pytest_deploycheck.checks.apkg import validate_apkg
-        from pytest_deploycheck.plugin.journey_ahead import sample_pdf_for
-        from pytest_deploycheck.target import journey
-
-        context = self.context
-        clock = time.perf_counter()
-        before = len(context.exchanges)
-        try:
-            user = next(u for u in context.store.users() if u.label == "smoke")
-            with context.client() as client:
-                uploaded = journey.upload(client, target, user, sample_pdf_for(context))
-                context.store.record("smoke", "job", uploaded.job_id)
-                run = journey.wait_for_job(
-                    client, target, user, uploaded.job_id, context.job_deadline_s
-                )
-                deck_id = run.job.get(target.journey.deck_id_field)
-                if deck_id:
-                    context.store.record("smoke", "deck", str(deck_id))
-                deck = journey.download(client, target, user, run)
-            report = validate_apkg(
-                deck.content, min_notes=target.journey.min_notes, content_type=deck.content_type
-            )
-        except DeployCheckError as exc:
-            failing = _failing_exchange(context.exchanges[before:])
-            return CheckRun(
-                JOURNEY,
-                "failed",
-                str(exc),
-                evidence=failing.render() if failing else "",
-                replay=curl_command(failing) if failing else "",
-                unreachable=isinstance(exc, TargetUnreachable),
-                duration_s=time.perf_counter() - clock,
-            )
-        except StopIteration:
-            return CheckRun(JOURNEY, "skipped", "the run has no signed-in smoke user")
-        took = time.perf_counter() - clock
-        if not report.ok:
-            said = f"the deck of job {run.job_id} is not a good deck: " + "; ".join(report.problems)
-            return CheckRun(JOURNEY, "failed", said, duration_s=took)
-        said = f"job {run.job_id} {run.history} in {run.waited_s:.1f} s; deck: {report.summary()}"
-        return CheckRun(JOURNEY, "passed", said, duration_s=took)
-
-    def _guarded(
-        self, checks: list[str], read: Callable[[DeployClient], list[CheckRun]]
-    ) -> list[CheckRun]:
-        """A source's checks this round; its error fails them (a bug of ours, named as such)."""
-        try:
-            with self.context.client() as client:
-                return read(client)
-        except DeployCheckError as exc:
-            return [CheckRun(check, "failed", str(exc)) for check in checks]
-        except Exception as exc:  # noqa: BLE001  (a bug of ours fails the checks, naming it)
-            return [CheckRun(check, "failed", internal_error(check, exc)) for check in checks]
-
-    def _check_run(
-        self,
-        item: pytest.Item,
-        reports: list[pytest.TestReport],
-        exchanges: list[Exchange],
-        duration: float,
-    ) -> CheckRun:
-        failed = [report for report in reports if report.failed]
-        if failed:
-            report = failed[0]
-            named = [str(value) for name, value in report.user_properties if name == CAUSE]
-            message = named[0] if named else failure_message(report)
-            failing = _failing_exchange(exchanges)
-            return CheckRun(
-                item.nodeid,
-                "failed",
-                message,
-                evidence=failing.render() if failing else "",
-                replay=curl_command(failing) if failing else "",
-                unreachable=any(name == UNREACHABLE for name, _ in report.user_properties),
-                duration_s=duration,
-            )
-        skipped = [report for report in reports if report.skipped]
-        if skipped:
-            longrepr = skipped[0].longrepr
-            reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
-            return CheckRun(
-                item.nodeid, "skipped", reason.removeprefix("Skipped: "), duration_s=duration
-            )
-        seen = [
-            str(v) for report in reports for name, v in report.user_properties if name == EXAMINED
-        ]
-        said = seen[0] if seen else f"{len(exchanges)} exchanges"
-        return CheckRun(item.nodeid, "passed", said, duration_s=duration)
-
-    def _passive(self, exchanges: list[Exchange], evidence: Any) -> list[CheckRun]:
-        if self.context.env is None or not self.context.passive_reviewed:
-            return []
-        from pytest_deploycheck.evidence import ANALYSERS
-        from pytest_deploycheck.evidence.finding import AnalyserResult
-        from pytest_deploycheck.evidence.review import review
-
-        analysers = [cls() for cls in ANALYSERS]
-        try:
-            results = review(analysers, exchanges, evidence)
-        except Exception as exc:  # noqa: BLE001  (a bug of ours fails the checks, naming it)
-            results = [AnalyserResult.internal_error(a.name, a.title, exc) for a in analysers]
-        runs = []
-        for result in results:
-            outcome = result.outcome
-            if outcome == "failed":
-                first = result.causes[0] if result.causes else result.failures[0].splitlines()[0]
-                runs.append(
-                    CheckRun(f"passive::{result.name}", "failed", first, evidence=result.message())
-                )
-            else:
-                runs.append(CheckRun(f"passive::{result.name}", outcome, result.message()))  # type: ignore[arg-type]
-        return runs
-
-    def _renew_sessions(self, target: TargetEnv) -> list[CheckRun]:
-        """The run's users' access tokens renewed through the refresh endpoint shortly before
-        they expire (their JWT's ``exp``): one auth call each, never a new sign-in."""
-        context = self.context
-        if context.state_dir is None or not context.state_dir.is_dir():
-            return []
-        from pytest_deploycheck.target.accounts import AuthApi, renewed, token_times
-
-        runs = []
-        for user in context.store.users():
-            issued, expires = token_times(user.access_token)
-            if expires is None:
-                continue
-            margin = max(2 * self.window.every_s, 60.0)
-            if issued is not None:
-                margin = min(margin, (expires - issued) / 2)
-            if expires - time.time() > margin:
-                continue
-            check = f"watch::session[{user.label}]"
-            clock = time.perf_counter()
-            try:
-                with context.client() as client:
-                    self.auth_calls += 1
-                    new = renewed(AuthApi(client, target, context.auth_budget), user)
-            except DeployCheckError as exc:
-                runs.append(
-                    CheckRun(check, "failed", str(exc), duration_s=time.perf_counter() - clock)
-                )
-                continue
-            context.redactor.add(new.access_token, new.refresh_token)
-            context.store.replace_user(new)
-            said = f"the {user.label} user's access token renewed before it expired"
-            runs.append(CheckRun(check, "passed", said, duration_s=time.perf_counter() - clock))
-        return runs
-
     def _latency(
         self, number: int, exchanges: list[Exchange], target: TargetEnv
     ) -> tuple[float | None, str | None]:
@@ -521,7 +333,7 @@ class WatchLoop:
             if worst is None or exchange.elapsed_ms > worst[0]:
                 worst = (exchange.elapsed_ms, name)
         for name, values in per_endpoint.items():
-            series = self.latency.setdefault(name, deque(maxlen=_KEPT_ROUNDS))
+            series = self.latency.setdefault(name, deque(maxlen=KEPT_ROUNDS))
             series.append((number, round(statistics.median(values), 1)))
         return (worst[0], worst[1]) if worst else (None, None)
 
@@ -537,147 +349,21 @@ class WatchLoop:
             reporter.ensure_newline()
             reporter.write_line(self.context.redactor.text(line), red=red, green=green)
 
-    def _progress(self, round_: Round) -> None:
-        failed = round_.failed
-        counts = f"{len(round_.passed)} passed"
-        if failed:
-            counts += f", {len(failed)} failed: " + ", ".join(
-                _short(run.check) for run in failed[:3]
-            )
-            if len(failed) > 3:
-                counts += f" and {len(failed) - 3} more"
-        skipped = sum(1 for run in round_.runs if run.outcome == "skipped")
-        if skipped:
-            counts += f", {skipped} skipped"
-        slowest = (
-            f"; slowest {round_.worst_ms:.0f} ms ({round_.worst_endpoint})"
-            if round_.worst_ms is not None
-            else ""
-        )
-        no_data = " (no data)" if round_.outcome == "no data" else ""
-        self._say(
-            f"watch round {round_.number}/{self.window.planned_rounds} "
-            f"{_utc(round_.started_at)}: {counts}{slowest}{no_data}",
-            red=round_.outcome != "passed",
-        )
-
-    def _summary(
-        self, judge: WatchJudge, decision: Decision, ended: str, begin: float
-    ) -> dict[str, Any]:
-        start = time.time() - (time.monotonic() - begin)
-        failures = []
-        for history in sorted(judge.histories.values(), key=lambda h: h.first_failed_round or 0):
-            first = history.first_failure
-            if first is None:
-                continue
-            failures.append(
-                {
-                    "check": history.check,
-                    "failed_rounds": history.failed_rounds,
-                    "rounds": history.ran,
-                    "first_round": history.first_failed_round,
-                    "first_failed_at": _utc(history.first_failed_at),
-                    "first_failed_after_s": round((history.first_failed_at or start) - start, 1),
-                    "last_failed_at": _utc(history.last_failed_at),
-                    "message": first.message,
-                    "evidence": first.evidence,
-                    "replay": first.replay,
-                }
-            )
-        return {
-            "verdict": decision.verdict,
-            "reason": decision.reason,
-            "ended": ended,
-            "rounds": judge.rounds,
-            "failed_rounds": judge.failed_rounds,
-            "no_data_rounds": judge.no_data_rounds,
-            "watched_s": round(time.monotonic() - begin, 1),
-            "auth_calls": self.auth_calls,
-            "failures": failures,
-            "timeline": {
-                h.check: h.rounds[-_KEPT_ROUNDS:].decode() for h in judge.histories.values()
-            },
-            "latency": {name: list(series) for name, series in self.latency.items()},
-        }
-
     def _report(self, session: pytest.Session, judge: WatchJudge, decision: Decision) -> None:
         """Every check of the window, once: failed when the window is red and it failed."""
         histories = list(judge.histories.values())
         session.testscollected += len(histories)  # the progress counts them
         for history in histories:
-            _report_history(session, history, decision, judge.rounds)
-
-
-def _report_history(
-    session: pytest.Session, history: CheckHistory, decision: Decision, rounds: int
-) -> None:
-    check = history.check
-    nodeid = check if check.startswith("watch::") else f"watch::{check}"
-    first = history.first_failure
-    ran = history.ran
-    if first is not None:
-        when = (
-            f"failed in {history.failed_rounds} of {ran} rounds, first in round "
-            f"{history.first_failed_round} at {_utc(history.first_failed_at)}, last at "
-            f"{_utc(history.last_failed_at)}"
-        )
-        if decision.verdict == "red":
-            details = [first.message, when + f" (the watch: {decision.reason})"]
-            if first.evidence:
-                details.append(f"evidence (round {history.first_failed_round}):\n{first.evidence}")
-            if first.replay:
-                details.append(f"replay: {first.replay}")
+            said = history_report(history, decision, judge.rounds)
             report_check(
                 session,
-                nodeid,
-                "failed",
-                "\n".join(details),
-                properties=[(CAUSE, first.message.splitlines()[0] if first.message else when)],
-                duration=first.duration_s,
+                said.nodeid,
+                said.outcome,
+                said.message,
+                properties=said.properties,
+                sections=said.sections,
+                duration=said.duration,
             )
-            return
-        note = f"{when}, within the watch's limits: {first.message}"
-        report_check(
-            session,
-            nodeid,
-            "passed",
-            properties=[(RECOMMENDATION, note), (EXAMINED, f"{ran} rounds")],
-        )
-        return
-    if ran == 0:
-        report_check(
-            session,
-            nodeid,
-            "skipped",
-            f"judged nothing in {rounds} rounds: {history.last_message or 'no data'}",
-        )
-        return
-    report_check(
-        session,
-        nodeid,
-        "passed",
-        properties=[(EXAMINED, f"passed in {history.passed_rounds} of {ran} rounds")],
-        sections=[
-            ("deploycheck: examined", f"passed in {ran} rounds; last: {history.last_message}")
-        ],
-    )
-
-
-def _failing_exchange(exchanges: list[Exchange]) -> Exchange | None:
-    for exchange in reversed(exchanges):
-        if exchange.status is None or exchange.status >= 400:
-            return exchange
-    return exchanges[-1] if exchanges else None
-
-
-def _short(check: str) -> str:
-    return check.rsplit("/", 1)[-1]
-
-
-def _utc(at: float | None) -> str:
-    if at is None:
-        return "-"
-    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M:%S UTC")
 
 
 def watch_window(config: pytest.Config, env: TargetEnv | None) -> WatchWindow | None:
