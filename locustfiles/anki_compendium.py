@@ -6,7 +6,7 @@
 A browsing user (health, me, jobs, decks, a job's detail) and, ten times
 rarer, a creator (upload -> poll -> download -> validate the deck) whose
 upload-to-validated-deck time is its own metric, ``time_to_deck``. The env's
-``load.criteria`` are judged at the end (README, "Load tests"); the process
+``load.criteria`` are judged at the end (the docs, "Load tests"); the process
 exits non-zero when one is breached. Tokens are signed in once per process.
 """
 

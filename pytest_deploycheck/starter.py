@@ -8,7 +8,7 @@ TEMPLATE = """\
 #:schema ./deploycheck.schema.json
 # Target environments for pytest-deploycheck. Run: pytest --env {env} -m smoke
 # Values may be ${{VAR}} (or ${{VAR:-default}}) references to environment variables:
-# keep secrets out of this file. Every key: the README, "Keys of an env".
+# keep secrets out of this file. Every key: the docs, "Keys of an env".
 
 default_env = "{env}"
 
@@ -29,7 +29,7 @@ mode = "{auth_mode}"
 {account}# rate_limit = "5/60s"            # register + login + refresh per client IP; the run paces to it
 
 # Where your API differs from the Anki Compendium's: its paths (each under api_prefix;
-# {{job_id}} and {{deck_id}} are filled in) and the journey's fields. The README's "Pointing
+# {{job_id}} and {{deck_id}} are filled in) and the journey's fields. The the docs' "Pointing
 # it at your own deployment" walks through them; `deploycheck schema` lists every key.
 # [envs.{env}.paths]
 # register = "/auth/register"

@@ -2,7 +2,7 @@
 
 Auth calls are rate limited (the real service: 5 a minute per client IP, failed
 ones included), so the checks share one sign-in (``smoke_user``) and spend the
-rest carefully; see the README, "Auth calls a run spends".
+rest carefully; see the docs, "Auth calls a run spends".
 """
 
 from __future__ import annotations

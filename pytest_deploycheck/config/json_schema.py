@@ -28,7 +28,7 @@ def config_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://pytest-deploycheck/deploycheck.schema.json",
         "title": "deploycheck.toml (pytest-deploycheck)",
-        "description": "Target environments for pytest-deploycheck. Every key: the README, "
+        "description": "Target environments for pytest-deploycheck. Every key: the docs, "
         '"Keys of an env".',
         "type": "object",
         "additionalProperties": False,

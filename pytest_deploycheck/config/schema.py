@@ -210,7 +210,7 @@ Level = Literal["required", "recommended", "off"]
 
 
 class SecuritySettings(_Model):
-    """The header policy and the exposure and transport checks (see README, "Security")."""
+    """The header policy and the exposure and transport checks (see the docs, "Security")."""
 
     # Recommended items fail too.
     strict: bool = False
@@ -269,7 +269,7 @@ class ContractSettings(_Model):
 
 
 class PassiveSettings(_Model):
-    """Analysers that examine every answer of the run (README, "Every answer is checked")."""
+    """Analysers that examine every answer of the run (the docs, "Every answer is checked")."""
 
     contract: bool = True
     headers: bool = True
@@ -286,7 +286,7 @@ class OperationFilter(_Model):
 
 
 class FuzzSettings(_Model):
-    """Schema fuzzing with schemathesis (README, "Schema fuzzing")."""
+    """Schema fuzzing with schemathesis (the docs, "Schema fuzzing")."""
 
     examples: int = Field(25, ge=1, le=10_000)  # per operation, in a -m fuzz run
     time_budget_s: float = Field(120.0, gt=0)
@@ -336,7 +336,7 @@ class LoadProfileOverride(_Model):
 
 
 class LoadSettings(_Model):
-    """Load runs: success criteria and profile overrides (see README, "Load tests")."""
+    """Load runs: success criteria and profile overrides (see the docs, "Load tests")."""
 
     # scope ("all", "GET /jobs/[id]", "time_to_deck") -> criterion or criteria.
     criteria: dict[str, str | list[str]] = Field(default_factory=dict)
@@ -451,7 +451,7 @@ class InfraChecks(_Model):
 
 
 class InfraSettings(_Model):
-    """Checks on the hosts behind the deployment (README, "Infrastructure checks")."""
+    """Checks on the hosts behind the deployment (the docs, "Infrastructure checks")."""
 
     hosts: tuple[InfraHost, ...] = ()
     # Add the infra suite to a `-m smoke` run (otherwise only `-m infra` runs it).
@@ -555,7 +555,7 @@ class HttpDependency(_Model):
 
 
 class DepsSettings(_Model):
-    """The services behind the API (README, "Dependency checks")."""
+    """The services behind the API (the docs, "Dependency checks")."""
 
     smoke: bool = False  # add the deps suite to a `-m smoke` run
     http: tuple[HttpDependency, ...] = ()
@@ -604,7 +604,7 @@ class PrometheusServer(_Model):
 
 
 class WatchSettings(_Model):
-    """The watch window after the smoke run (``--watch``; README, "Watching the first hours").
+    """The watch window after the smoke run (``--watch``; the docs, "Watching the first hours").
 
     The policy follows Argo Rollouts' AnalysisRun: a round fails when any of its checks
     fails; the watch is red once more than ``failure_limit`` rounds failed, or more than
@@ -630,7 +630,7 @@ class WatchSettings(_Model):
 
 
 class BaselineSettings(_Model):
-    """Release over release (README, "Release over release"): every run is recorded in
+    """Release over release (the docs, "Release over release"): every run is recorded in
     ``store``; a run is judged against the last green record of another version."""
 
     store: str | None = None  # a directory, or s3://bucket/prefix; --baseline overrides

@@ -181,7 +181,7 @@ class AuthBudget(RateBudget):
     """The target's auth rate limit (``auth.rate_limit``): register, login and refresh
     together; one per run (a file in the state directory) or per process (memory)."""
 
-    advice = "; raise it, or see the README, 'Auth calls a run spends'"
+    advice = "; raise it, or see the docs, 'Auth calls a run spends'"
 
     def __init__(
         self,

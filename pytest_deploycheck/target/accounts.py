@@ -55,7 +55,7 @@ class AuthApi:
                     f"{self.env.auth.rate_limit!r}, this run made {self.budget.calls} auth calls and "
                     f"waited {self.budget.waited_s:.0f} s of at most auth.rate_limit_wait_s="
                     f"{self.env.auth.rate_limit_wait_s:g} s). Another client on this IP may share "
-                    "the budget; see the README, 'Auth calls a run spends'"
+                    "the budget; see the docs, 'Auth calls a run spends'"
                 )
 
     def register(self, email: str, password: str, handle: str) -> httpx.Response:
