@@ -90,6 +90,7 @@ from pytest_deploycheck.target.journey import (
     JobRun,
     UploadedJob,
     deck_id_of,
+    unsigned,
     without_query,
 )
 from pytest_deploycheck.target.sample_pdf import make_pdf
@@ -160,6 +161,7 @@ __all__ = [
     "parse_set_cookie",
     "reachable_from_here",
     "run_locust",
+    "unsigned",
     "validate_apkg",
     "without_query",
 ]

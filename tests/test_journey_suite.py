@@ -561,3 +561,57 @@ def test_an_upload_answered_202_accepted_passes_the_journey(suite_project: Suite
         )
     assert result.ret == 0, result.stdout.str()[-3000:]
     result.stdout.fnmatch_lines(["*POST */api/v1/upload/ -> 202 Accepted*"])
+
+
+def test_a_link_signed_in_its_path_is_followed_checked_and_never_shown(
+    suite_project: SuiteProject,
+) -> None:
+    """``/storage/signed/{expires}/{signature}/decks/{id}.apkg``: the journey downloads it, the
+    signature check tampers with the path's signature (there is no query to drop), and the
+    signature appears in no output; with a public bucket the check fails."""
+    from tests.conftest import CONTROL_TOKEN, running_reference
+
+    with running_reference(download_style="path-signed") as shaped:
+        suite_project.config(f'[envs.ref]\nbase_url = "{shaped.url}"\nauth.rate_limit = "off"\n')
+        out = suite_project.pytester.path / "junit.xml"
+        result = suite_project.run(
+            "--env", "ref", "test_journey.py", "-m", "smoke", "-rA", "-vv", f"--junitxml={out}"
+        )  # fmt: skip
+        output = result.stdout.str()
+        assert result.ret == 0, output[-3000:]
+        result.stdout.fnmatch_lines(["*test_download_needs_its_signature PASSED*"])
+        result.stdout.fnmatch_lines(["*GET http://*/storage/signed/*/[[]redacted[]]/decks/*"])
+        # The only signature shown is the tampered one the check sent: zeros, refused.
+        assert not re.search(r"/signed/\d+/(?!0{64}/)[0-9a-f]{64}/", output + out.read_text())
+        assert re.search(r"/signed/\d+/0{64}/decks/\S+ -> 403 Forbidden", output)
+
+        import httpx
+
+        httpx.put(
+            shaped.url + "/_deploycheck/faults",
+            json={"faults": ["public-bucket"]},
+            headers={"X-Fault-Token": CONTROL_TOKEN},
+        ).raise_for_status()
+        result = suite_project.run("--env", "ref", "test_journey.py", "-m", "smoke", "-rf")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        ["FAILED test_journey.py::test_download_needs_its_signature - GET http*"]
+    )
+
+
+def test_a_signed_link_in_a_teams_own_assertion_is_masked(
+    suite_project: SuiteProject, reference: Reference
+) -> None:
+    suite_project.pytester.makepyfile(
+        test_own="""
+        def test_download(http):
+            link = "https://bucket.s3.amazonaws.com/deck.apkg?X-Amz-Signature=f00dfeedcafe1234"
+            assert http.get("/health").status_code == 500, f"could not fetch {link}"
+        """
+    )
+    out = suite_project.pytester.path / "junit.xml"
+    result = suite_project.run_against(reference, "test_own.py", f"--junitxml={out}", "-rf")
+    assert result.ret == 1
+    shown = result.stdout.str() + out.read_text()
+    assert "f00dfeedcafe1234" not in shown
+    assert "X-Amz-Signature=[redacted]" in shown

@@ -40,7 +40,9 @@ class Settings(BaseModel):
     # "redirect": the download answers 307 to object storage on another origin (the API at
     # 127.0.0.1, storage at localhost), which refuses a request that carries credentials of
     # its own (S3: only one auth mechanism), as real services hand out presigned links.
-    download_style: Literal["url", "file", "redirect"] = "url"
+    # "path-signed": the link carries its expiry and signature as path segments
+    # (/storage/signed/{expires}/{signature}/decks/{id}.apkg), as some CDNs sign.
+    download_style: Literal["url", "file", "redirect", "path-signed"] = "url"
     download_by: Literal["deck", "job"] = "deck"
     # How the OpenAPI document declares sign-in: "oauth2-password" as the real service does
     # (FastAPI's OAuth2PasswordBearer: a password flow whose tokenUrl is the login path).

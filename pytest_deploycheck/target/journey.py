@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import httpx
 
@@ -178,6 +179,7 @@ def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -
         if not response.is_redirect or "location" not in response.headers:
             break
         redirected = urljoin(str(response.url), response.headers["location"])
+        client.redactor.add(*signature_parts(redirected))
         # The token only where it came from (the client strips it elsewhere anyway).
         headers = user.headers if same_origin(redirected, env.base_url) else {}
         response = client.get(redirected, headers=headers, extensions=deck_sized)
@@ -206,6 +208,7 @@ def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -
     body = json_body(response)
     link = str(json_field(response, body, journey.download_url_field, "journey.download_url_field"))
     link = urljoin(str(response.request.url), link)
+    client.redactor.add(*signature_parts(link))  # a signed link is a credential, in any output
     # The link is presigned; the API's bearer token must not travel to another host.
     headers = user.headers if same_origin(link, env.base_url) else {}
     file_response = client.get(link, headers=headers, extensions=deck_sized)
@@ -224,6 +227,46 @@ def download(client: DeployClient, env: TargetEnv, user: RunUser, run: JobRun) -
 
 def without_query(url: str) -> str:
     return urlsplit(url)._replace(query="", fragment="").geturl()
+
+
+# A path segment that is a signature or a token: long, opaque, not an id (a UUID, a number).
+_OPAQUE_SEGMENT = re.compile(r"[A-Za-z0-9_~.-]{20,}")
+_SIGNED_NAME = re.compile(r"signature|token|sig|credential", re.I)
+_UUID = re.compile(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}(\.\w+)?", re.I)
+
+
+def signature_parts(link: str) -> list[str]:
+    """The parts of a signed link that are its credential: its query's values, or the
+    opaque segments of a link signed in its path (``/signed/1735689600/9f86d08…/deck.apkg``)."""
+    parts = urlsplit(link)
+    found = [
+        value
+        for name, value in parse_qsl(parts.query)
+        if _SIGNED_NAME.search(name) and len(value) >= 8
+    ]
+    found += [
+        segment
+        for segment in parts.path.split("/")
+        if _OPAQUE_SEGMENT.fullmatch(segment)
+        and not _UUID.fullmatch(segment)
+        and not segment.isdigit()
+    ]
+    return found
+
+
+def unsigned(link: str) -> str | None:
+    """The link without its credential: its query dropped, or, for a link signed in its
+    path, its signature tampered with; None when no part of it looks like a signature."""
+    parts = urlsplit(link)
+    if parts.query:
+        return without_query(link)
+    segments = parts.path.split("/")
+    for index, segment in enumerate(segments):
+        if segment in signature_parts(link):
+            # Zeros, not a transform of the signature: the link shown must not reveal it.
+            segments[index] = "0" * len(segment) if set(segment) != {"0"} else "1" * len(segment)
+            return parts._replace(path="/".join(segments), fragment="").geturl()
+    return None
 
 
 def unauthenticated(client: DeployClient, url: str) -> httpx.Response:

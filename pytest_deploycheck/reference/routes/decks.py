@@ -68,7 +68,14 @@ def download_deck(
     if s.settings.download_style == "file":
         return _serve_file(s, deck)
     key = f"decks/{deck['id']}.apkg"
-    query = urlencode(s.signer.sign("/storage/" + key, s.settings.download_link_ttl_s))
+    signed = s.signer.sign("/storage/" + key, s.settings.download_link_ttl_s)
+    query = urlencode(signed)
+    if s.settings.download_style == "path-signed":
+        base = str(request.base_url).rstrip("/")
+        return {
+            "download_url": f"{base}/storage/signed/{signed['expires']}/{signed['signature']}/{key}",
+            "expires_in": s.settings.download_link_ttl_s,
+        }
     if s.settings.download_style == "redirect":
         storage = str(request.base_url.replace(hostname=_other_host(request.base_url.hostname)))
         return RedirectResponse(f"{storage.rstrip('/')}/storage/{key}?{query}", status_code=307)
@@ -94,6 +101,12 @@ def delete_deck(
     Path(deck["file_path"]).unlink(missing_ok=True)
     s.db.execute("DELETE FROM decks WHERE id = ?", deck_id)
     return Response(status_code=204)
+
+
+@storage_router.get("/signed/{expires}/{signature}/decks/{deck_id}.apkg")
+def path_signed_object(request: Request, expires: str, signature: str, deck_id: str) -> Any:
+    """A link signed in its path: the same object, the same signature, another place."""
+    return storage_object(request, deck_id, expires, signature)
 
 
 @storage_router.get("/decks/{deck_id}.apkg")
