@@ -615,3 +615,22 @@ def test_a_signed_link_in_a_teams_own_assertion_is_masked(
     shown = result.stdout.str() + out.read_text()
     assert "f00dfeedcafe1234" not in shown
     assert "X-Amz-Signature=[redacted]" in shown
+
+
+def test_integer_ids_pass_every_smoke_check(suite_project: SuiteProject) -> None:
+    """A service whose ids are numbers (``"job_id": 42``, declared ``integer`` in its
+    document): the journey, auth, security, fuzzing and the passive checks all pass."""
+    from tests.conftest import running_reference
+
+    with running_reference(id_style="integer") as shaped:
+        result = suite_project.run_against(
+            shaped, "-m", "smoke", "--passive-checks=on", "-rA", "--fuzz-seed=1",
+            "test_health.py", "test_auth_flow.py", "test_journey.py", "test_security.py",
+            "test_schema_fuzz.py",
+        )  # fmt: skip
+        jobs = shaped.rows("SELECT id FROM jobs")
+    output = result.stdout.str()
+    assert result.ret == 0, output[-4000:]
+    assert "passive::contract PASSED" in output or "PASSED passive::contract" in output
+    result.stdout.fnmatch_lines(['*"id": *[0-9], "user_id": *[0-9]*'])  # numbers in answers
+    assert jobs == []  # and cleaned up by its numeric id

@@ -15,7 +15,7 @@ from prometheus_client import generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
-from pytest_deploycheck.reference.db import Database
+from pytest_deploycheck.reference.db import Database, use_integer_ids
 from pytest_deploycheck.reference.edge import Edge, Metrics
 from pytest_deploycheck.reference.faults import FaultState
 from pytest_deploycheck.reference.routes import auth, control, decks, health, jobs
@@ -32,6 +32,12 @@ def create_app(settings: Settings, faults: FaultState, data_dir: Path) -> tuple[
     """The ASGI app to serve, and its services (for tests and the server's shutdown)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(data_dir / "reference.sqlite3")
+    if settings.id_style == "integer":
+        highest = [
+            db.one(f"SELECT MAX(CAST(id AS INTEGER)) AS n FROM {table}")  # noqa: S608
+            for table in ("users", "jobs", "decks")
+        ]
+        use_integer_ids(max((row or {}).get("n") or 0 for row in highest))
     services = Services(
         settings=settings,
         db=db,

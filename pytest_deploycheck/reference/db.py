@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import threading
@@ -69,7 +70,18 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+_INTEGER_IDS: list[itertools.count[int]] = []  # id_style = "integer": one counter
+
+
+def use_integer_ids(after: int = 0) -> None:
+    """New ids are numbers counted on from ``after`` (kept as text), for
+    ``id_style = "integer"``."""
+    _INTEGER_IDS[:] = [itertools.count(after + 1)]
+
+
 def new_id() -> str:
+    if _INTEGER_IDS:
+        return str(next(_INTEGER_IDS[0]))
     return str(uuid.uuid4())
 
 

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pytest_deploycheck.reference.contract_faults import early_answer, rewrite_for, rewriting
 from pytest_deploycheck.reference.faults import FaultState
+from pytest_deploycheck.reference.id_shapes import integer_ids
 from pytest_deploycheck.reference.settings import Settings
 
 DOCS_PATHS = ("/docs", "/redoc")
@@ -44,6 +45,16 @@ DOCS_CSP = (
     "img-src 'self' data: https://fastapi.tiangolo.com; font-src https://fonts.gstatic.com; "
     "frame-ancestors 'none'"
 )
+
+
+def _both(first: Any, then: Any) -> Any:
+    """Two rewrites of one answer, in order."""
+
+    def rewrite(status: int, headers: Any, body: bytes) -> Any:
+        headers, body = first(status, headers, body)
+        return then(status, headers, body)
+
+    return rewrite
 
 
 class ProcessMemory(Collector):
@@ -162,6 +173,8 @@ class Edge:
 
         early = None if control else early_answer(self.faults, scope, self.api_prefix)
         rewrite = None if control else rewrite_for(self.faults, scope, self.api_prefix)
+        if not control and self.settings.id_style == "integer":
+            rewrite = integer_ids if rewrite is None else _both(rewrite, integer_ids)
         try:
             if early is not None:
                 status, headers, body, secured = early

@@ -43,6 +43,8 @@ class Settings(BaseModel):
     # "path-signed": the link carries its expiry and signature as path segments
     # (/storage/signed/{expires}/{signature}/decks/{id}.apkg), as some CDNs sign.
     download_style: Literal["url", "file", "redirect", "path-signed"] = "url"
+    # "integer": ids are numbers counted from 1 ("job_id": 42), as many real APIs have them.
+    id_style: Literal["uuid", "integer"] = "uuid"
     download_by: Literal["deck", "job"] = "deck"
     # How the OpenAPI document declares sign-in: "oauth2-password" as the real service does
     # (FastAPI's OAuth2PasswordBearer: a password flow whose tokenUrl is the login path).
