@@ -77,7 +77,9 @@ def _server_error(request: pytest.FixtureRequest, http: DeployClient, env: Targe
     path = env.security.probe_5xx_path
     if not path:
         pytest.skip("no safe way to provoke a 5xx configured (security.probe_5xx_path)")
-    response = http.get(path)
+    signed_in = env.security.probe_5xx_signed_in
+    headers = request.getfixturevalue("smoke_user").headers if signed_in else None
+    response = http.get(path, headers=headers)
     if response.status_code < 500:
         pytest.skip(f"{describe(response)}: security.probe_5xx_path did not answer 5xx")
     return Answer(dict(response.headers), describe(response))

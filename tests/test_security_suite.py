@@ -370,6 +370,29 @@ def test_5xx_answers_are_checked_where_configured(
     )
 
 
+def test_a_5xx_behind_sign_in_is_probed_with_the_token(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    """The real service's 500 is behind sign-in (GET /auth/me here, with every answer a
+    500): ``probe_5xx_signed_in`` sends the smoke user's token, and the token is not shown."""
+    suite_project.config(
+        f'[envs.x]\nbase_url = "{reference.url}"\nauth.rate_limit = "off"\n'
+        'security.probe_5xx_path = "/auth/me"\nsecurity.probe_5xx_signed_in = true\n'
+    )
+    result = suite_project.run("--env", "x", SUITE, "-k", "headers and 5xx", "-rs")
+    result.assert_outcomes(skipped=1)  # signed in, /auth/me answers 200: nothing to judge
+    result.stdout.fnmatch_lines(["*GET */auth/me -> 200 OK*did not answer 5xx*"])
+    faults.set("missing-field", "errors-bypass-headers", "status-500-bare")
+    suite_project.config(
+        f'[envs.x]\nbase_url = "{reference.url}"\nauth.rate_limit = "off"\n'
+        'security.probe_5xx_path = "/jobs/1/status"\nsecurity.probe_5xx_signed_in = true\n'
+    )
+    result = suite_project.run("--env", "x", SUITE, "-k", "headers and 5xx", "-rf")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*missing on GET */jobs/1/status -> 500 Internal Server Error*"])
+    assert "Bearer ey" not in result.stdout.str()
+
+
 @pytest.mark.parametrize(
     ("fault", "outcome"), [("", "passed"), ("errors-bypass-headers", "failed")]
 )

@@ -244,6 +244,9 @@ class SecuritySettings(_Model):
     # A path (under the API prefix) that answers 5xx without a token, safely, to check
     # that error answers carry the headers too.
     probe_5xx_path: str | None = None
+    # Send the run's smoke user's token with it: the 5xx a real service gives may be behind
+    # sign-in (the real service's GET /jobs/{id}/status).
+    probe_5xx_signed_in: bool = False
     # A signed-in GET that must answer 4xx for invalid input (the 422 header probe).
     invalid_input_path: str = "/jobs/"
     invalid_input_params: dict[str, str] = Field(default_factory=lambda: {"page": "0"})
