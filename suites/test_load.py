@@ -107,7 +107,7 @@ def test_load_run_completed(request: pytest.FixtureRequest, load_run: LoadRun) -
 
 def test_load_criterion(load_run: LoadRun, criterion: LoadCriterion) -> None:
     report = load_run.report
-    verdict = report.verdict_for(criterion.scope, criterion.text)
+    verdict = report.verdict_for(criterion.id)
     if verdict is None:
         raise CheckFailed(f"{criterion} was not judged by the load run")
     if not verdict.ok:

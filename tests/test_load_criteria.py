@@ -123,3 +123,24 @@ def test_profiles_and_env_overrides() -> None:
         match="unknown load profile 'peak'; known: smoke, baseline, stress, spike, soak",
     ):
         select("peak")
+
+
+def test_a_criterion_is_found_by_its_id_however_it_was_written() -> None:
+    """The load run's result and pytest's criterion meet by id, not by their text."""
+    from pytest_deploycheck.load.criteria import Measured
+    from pytest_deploycheck.load.report import CriterionResult, LoadReport
+
+    written, rewritten = parse("p95<2000"), parse("  P95 <  2000ms ")
+    assert written.id == rewritten.id == "all|p95<2000"
+    assert parse("error_rate < 1%").id == parse("error_rate<0.01").id
+    report = LoadReport(
+        profile="smoke",
+        duration_s=1,
+        requests=10,
+        failures=0,
+        verdicts=[CriterionResult.of(Measured(written, 120.0, True))],
+    )
+    found = report.verdict_for(rewritten.id)
+    assert found is not None and found.ok and found.measured == 120.0
+    assert LoadReport.from_json(report.to_json()).verdict_for(rewritten.id) == found
+    assert report.verdict_for(parse("p99 < 2000ms").id) is None

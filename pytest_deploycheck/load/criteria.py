@@ -65,6 +65,12 @@ class Criterion:
             return f"{value:.1f}/s"
         return f"{value:g}"
 
+    @property
+    def id(self) -> str:
+        """The criterion in canonical form, the same however it was written (``p95<2000`` and
+        ``P95 < 2000ms`` on ``all``: ``all|p95<2000``): how the load run's result finds it."""
+        return f"{self.scope}|{self.metric}{self.op}{self.limit:g}"
+
     def __str__(self) -> str:
         return f"{self.scope}: {self.text}"
 

@@ -21,10 +21,12 @@ class CriterionResult:
     measured_text: str
     limit_text: str
     ok: bool
+    id: str = ""  # Criterion.id: what pytest matches its criterion by
 
     @classmethod
     def of(cls, verdict: Measured) -> CriterionResult:
         return cls(
+            id=verdict.criterion.id,
             scope=verdict.criterion.scope,
             criterion=verdict.criterion.text,
             measured=verdict.measured,
@@ -64,9 +66,10 @@ class LoadReport:
     def passed(self) -> bool:
         return all(v.ok for v in self.verdicts) and not self.aborted
 
-    def verdict_for(self, scope: str, criterion: str) -> CriterionResult | None:
+    def verdict_for(self, criterion_id: str) -> CriterionResult | None:
+        """The result of the criterion whose :attr:`Criterion.id` this is."""
         for verdict in self.verdicts:
-            if verdict.scope == scope and verdict.criterion == criterion:
+            if verdict.id == criterion_id:
                 return verdict
         return None
 
