@@ -25,6 +25,7 @@ from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunStore, RunUser
 
 if TYPE_CHECKING:
+    from pytest_deploycheck.plugin.fuzz_ahead import FuzzAhead
     from pytest_deploycheck.plugin.journey_ahead import JourneyAhead
 
 
@@ -54,6 +55,7 @@ class DeployContext:
     passive_reviewed: bool = False  # the passive checks already ran (before a watch)
     watch: dict[str, object] | None = None  # the watch window's summary, for the verdict
     baseline: dict[str, object] | None = None  # the comparison with the last green release
+    fuzz_ahead: FuzzAhead | None = None  # the smoke subset of fuzzing, run in the background
 
     @property
     def auth_budget(self) -> AuthBudget:
@@ -88,6 +90,8 @@ class DeployContext:
         """Stop what runs in the background (the journey ahead) before cleanup."""
         if self._journey_ahead is not None:
             self._journey_ahead.stop()
+        if self.fuzz_ahead is not None:
+            self.fuzz_ahead.stop()
 
     def run_user(self, label: str, client: DeployClient) -> RunUser:
         """This run's user ``label`` ("smoke", "other"), signed in once per run (xdist included)."""
