@@ -20,6 +20,7 @@ from pytest_deploycheck import (
     deploy_context,
     parse_load_criteria,
     run_locust,
+    write_load_request,
 )
 
 pytestmark = [pytest.mark.load, pytest.mark.destructive]
@@ -49,22 +50,32 @@ def load_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     option = request.config.getoption
     artifacts = Path(option("deploycheck_load_artifacts") or tmp_path_factory.mktemp("load"))
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    # The env as this run resolved it, its embedded deployment started once (with a load's
+    # settings): handed to the Locust process, which resolves and starts nothing again.
+    target = request.getfixturevalue("deploy_env")
+    profile = option("deploycheck_load_profile") or "smoke"
+    handed = write_load_request(
+        context.state_dir / "load-request.json"
+        if context.state_dir
+        else artifacts / "request.json",
+        target,
+        context.destructive_allowed,
+        profile,
+    )
     extra_env = {}
-    host = None
     if not env.is_embedded:
         # One sign-in for every Locust process: the run's smoke user.
         user = request.getfixturevalue("smoke_user")
-        host = request.getfixturevalue("deploy_env").base_url
         extra_env = {"DEPLOYCHECK_LOAD_ACCESS_TOKEN": user.access_token}
         if user.refresh_token:
             extra_env["DEPLOYCHECK_LOAD_REFRESH_TOKEN"] = user.refresh_token
     run = run_locust(
         LOCUSTFILE,
         artifacts,
-        env_name=None if env.name == "adhoc" else env.name,
-        host=host,
-        config_path=context.config_file.path,
-        profile=option("deploycheck_load_profile") or "smoke",
+        env_name=None,
+        host=target.base_url,
+        request=handed,
+        profile=profile,
         processes=option("deploycheck_load_processes"),
         # This suite is destructive: running at all, it is allowed (pytest's own rule).
         allow_destructive=context.destructive_allowed[0],

@@ -256,6 +256,15 @@ def test_pytest_entry_turns_criteria_into_test_results(pytester: pytest.Pytester
         "no:cacheprovider",
     )
     result.assert_outcomes(passed=3)
+    # One embedded deployment for the run: the Locust process was handed the URL pytest
+    # started (--deploycheck-request), and started none of its own.
+    output = result.stdout.str()
+    assert "started the embedded reference deployment" not in output
+    url = re.search(
+        r"env local at (http://127\.0\.0\.1:\d+)", output.split("deploycheck: verdict")[-1]
+    )
+    assert url, output[-2000:]
+    result.stdout.fnmatch_lines([f"*deploycheck: env local at {url.group(1)}, profile smoke*"])
     assert (artifacts / "locust-report.html").exists() and (artifacts / "locust_stats.csv").exists()
     report = html.read_text()
     assert "Locust HTML report" in report and "locust_stats.csv" in report

@@ -68,6 +68,11 @@ OPTIONS: tuple[LoadOption, ...] = (
     ),
     LoadOption("results", "write the verdict as JSON to this file", locust="--deploycheck-results"),
     LoadOption(
+        "request",
+        "the request pytest resolved (a file, load/request.py): nothing is resolved again",
+        locust="--deploycheck-request",
+    ),
+    LoadOption(
         "progress_interval",
         "seconds between progress lines",
         locust="--progress-interval",

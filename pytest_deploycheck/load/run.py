@@ -35,6 +35,7 @@ def run_locust(
     env_name: str | None,
     host: str | None = None,
     config_path: Path | None = None,
+    request: Path | None = None,
     profile: str = "smoke",
     processes: int = 0,
     allow_destructive: bool = False,
@@ -66,9 +67,12 @@ def run_locust(
         "--progress-interval",
         "5",
     ]
-    if env_name:
+    if request is not None:
+        # What pytest resolved: the Locust process resolves nothing again.
+        command += ["--deploycheck-request", str(request)]
+    elif env_name:
         command += ["--deploycheck-env", env_name]
-    if config_path:
+    if config_path and request is None:
         command += ["--deploycheck-config", str(config_path)]
     if host:
         command += ["--host", host]

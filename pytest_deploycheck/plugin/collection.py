@@ -13,6 +13,7 @@ from pytest_deploycheck.plugin.context import DeployContext
 # processes in the background; checks that wait for the job run last.
 _SPENDS_AUTH = frozenset({"auth_api", "refreshed_token"})
 _WAITS_FOR_JOB = frozenset({"finished_job", "deck", "deck_report"})
+EMBEDDED_FOR_LOAD = {"auth_rate_limit": 0, "cards_limit_month": 1_000_000}
 
 
 def _run_order(item: pytest.Item) -> int:
@@ -27,6 +28,15 @@ class Collection:
 
     def __init__(self, context: DeployContext) -> None:
         self.context = context
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """A load run against the embedded deployment: it starts once, for the whole run, with
+        a load's settings (no auth limit, no card quota); the Locust process is handed it."""
+        env = self.context.env
+        if env is None or not env.is_embedded:
+            return
+        if any(item.get_closest_marker("load") for item in session.items):
+            self.context.embedded_overrides.update(EMBEDDED_FOR_LOAD)
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         """``deploy_host`` runs a check once per host: testinfra's ``--hosts`` when given (as

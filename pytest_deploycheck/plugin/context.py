@@ -56,6 +56,9 @@ class DeployContext:
     watch: dict[str, object] | None = None  # the watch window's summary, for the verdict
     baseline: dict[str, object] | None = None  # the comparison with the last green release
     fuzz_ahead: FuzzAhead | None = None  # the smoke subset of fuzzing, run in the background
+    # Settings the embedded deployment starts with besides the env's (a load run's: no auth
+    # limit, no card quota, as the Locust process used to start a second one with).
+    embedded_overrides: dict[str, object] = field(default_factory=dict)
 
     @property
     def auth_budget(self) -> AuthBudget:
@@ -223,7 +226,7 @@ class DeployContext:
         deployment = embedded.ensure_started(
             self.state_dir,
             faults=self.env.embedded.faults,
-            settings=dict(self.env.embedded.settings),
+            settings={**self.env.embedded.settings, **self.embedded_overrides},
             owner_pid=self.owner_pid,
             startup_timeout=self.env.embedded.startup_timeout,
         )

@@ -29,6 +29,7 @@ from pytest_deploycheck.load.locust.users import DeployCheckUser, LoadSession
 from pytest_deploycheck.load.options import LOCUST_FLAGS, OPTIONS
 from pytest_deploycheck.load.profiles import select
 from pytest_deploycheck.load.report import CriterionResult, EndpointErrors, LoadReport
+from pytest_deploycheck.load.request import LoadRequest
 from pytest_deploycheck.load.stats import Recorder, judge
 from pytest_deploycheck.run.embedded import run_checks
 
@@ -73,23 +74,7 @@ class LoadEvents:
             return
         state = self.state
         try:
-            resolution = resolve(
-                Requested(
-                    env=options.deploycheck_env,
-                    base_url=environment.host or None,
-                    config_path=options.deploycheck_config,
-                    allow_destructive=options.allow_destructive,
-                    load_profile=options.load_profile,
-                    flags=LOCUST_FLAGS,
-                    checks=(*run_checks(), check_load_settings),
-                ),
-                rootdir=Path.cwd(),
-            )
-            if resolution.env is None:
-                raise DeployCheckError(
-                    "no target selected: pass --deploycheck-env NAME or --host URL"
-                )
-            env = resolution.env
+            env, allowed = self._request(options, environment)
             state.profile = select(options.load_profile, env.load.profiles)
             state.criteria = criteria_module.parse_all(env.load.criteria)
             if state.endpoints:
@@ -98,7 +83,7 @@ class LoadEvents:
             sys.stderr.write(f"deploycheck: {exc}\n")
             sys.exit(2)
         state.env = env
-        self._leave_out_creators_where_not_allowed(environment, resolution.destructive_allowed)
+        self._leave_out_creators_where_not_allowed(environment, allowed)
         if env.is_embedded and not isinstance(environment.runner, WorkerRunner):
             environment.host = self._start_embedded(env)
             state.env = env.with_overrides(base_url=environment.host)
@@ -116,6 +101,30 @@ class LoadEvents:
                 "; ".join(str(c) for c in state.criteria),
             )
             gevent.spawn(self._progress, environment, options.progress_interval)
+
+    def _request(self, options: Any, environment: Environment) -> tuple[TargetEnv, Setting[bool]]:
+        """The env and whether creators may run: as pytest resolved them (--deploycheck-request),
+        else resolved here, as a standalone ``locust -f`` does."""
+        if getattr(options, "deploycheck_request", None):
+            request = LoadRequest.read(Path(options.deploycheck_request))
+            if not options.load_profile or options.load_profile == "smoke":
+                options.load_profile = request.profile
+            return request.env, Setting(request.destructive_allowed, request.destructive_why)
+        resolution = resolve(
+            Requested(
+                env=options.deploycheck_env,
+                base_url=environment.host or None,
+                config_path=options.deploycheck_config,
+                allow_destructive=options.allow_destructive,
+                load_profile=options.load_profile,
+                flags=LOCUST_FLAGS,
+                checks=(*run_checks(), check_load_settings),
+            ),
+            rootdir=Path.cwd(),
+        )
+        if resolution.env is None:
+            raise DeployCheckError("no target selected: pass --deploycheck-env NAME or --host URL")
+        return resolution.env, resolution.destructive_allowed
 
     def _leave_out_creators_where_not_allowed(
         self, environment: Environment, allowed: Setting[bool]
