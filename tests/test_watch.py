@@ -261,6 +261,7 @@ url = "{prometheus.url}"
 name = "reference scraped"
 query = 'up{{job="reference"}}'
 condition = "== 1"
+fresh_within_s = 30
 [[envs.ref.watch.prometheus.queries]]
 name = "requests counted"
 query = 'sum(http_requests_total{{job="reference"}})'
@@ -298,6 +299,10 @@ url = "{prometheus.url}"
 name = "queue drained"
 query = 'deploycheck_no_such_series'
 condition = "< 10"
+[[envs.ref.watch.prometheus.queries]]
+name = "fresh"
+query = 'up{{job="reference"}}'
+fresh_within_s = 0.001
 """,
             )
         )
@@ -310,6 +315,13 @@ condition = "< 10"
                 f"Prometheus at {prometheus.url}, query 'deploycheck_no_such_series' returned no "
                 "series: no data (is the target scraped, is the series fresh?)",
                 "FAILED watch::prometheus?queue drained? - *",
+            ]
+        )
+        # A series whose newest sample is older than fresh_within_s is not fresh data.
+        result.stdout.fnmatch_lines(
+            [
+                "*query 'up{job=\"reference\"}': its newest sample is * s old, older than "
+                "fresh_within_s = 0.001: monitoring stopped receiving data*",
             ]
         )
 

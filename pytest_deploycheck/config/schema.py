@@ -589,6 +589,9 @@ class PrometheusQuery(_Model):
     name: str = Field(min_length=1)
     query: str = Field(min_length=1)
     condition: str | None = None  # "< 0.01"; none: the series must exist
+    # The newest sample no older than this (seconds): a series that stopped being written
+    # (a scrape that fails, a pushgateway no longer pushed to) is not fresh data.
+    fresh_within_s: float | None = Field(None, gt=0)
 
     @field_validator("condition")
     @classmethod

@@ -58,6 +58,17 @@ def _run(client: httpx.Client, server: PrometheusServer, query: PrometheusQuery)
             "failed",
             f"{where} returned no series: no data (is the target scraped, is the series fresh?)",
         )
+    if query.fresh_within_s is not None:
+        stale = _staleness(client, server, query)
+        if isinstance(stale, str):
+            return CheckRun(name, "failed", f"{where}: {stale}")
+        if stale > query.fresh_within_s:
+            return CheckRun(
+                name,
+                "failed",
+                f"{where}: its newest sample is {stale:.1f} s old, older than "
+                f"fresh_within_s = {query.fresh_within_s:g}: monitoring stopped receiving data",
+            )
     if query.condition is None:
         return CheckRun(name, "passed", f"{where}: {len(values)} series")
     symbol, bound = parse_condition(query.condition)
@@ -73,6 +84,23 @@ def _run(client: httpx.Client, server: PrometheusServer, query: PrometheusQuery)
             f"{where}: {shown}{value:g} does not meet {query.condition}{more}",
         )
     return CheckRun(name, "passed", f"{where}: {len(values)} series, all {query.condition}")
+
+
+def _staleness(
+    client: httpx.Client, server: PrometheusServer, query: PrometheusQuery
+) -> float | str:
+    """Seconds since the query's newest sample (``time() - timestamp(...)``), or why unknown."""
+    url = server.url.rstrip("/") + "/api/v1/query"
+    promql = f"min(time() - timestamp({query.query}))"
+    try:
+        response = client.get(url, params={"query": promql}, headers=server.headers)
+        body = response.json()
+    except (DeployCheckError, ValueError) as exc:
+        return f"its freshness could not be read ({promql!r}): {exc}"
+    values = _values(body.get("data") or {}) if isinstance(body, dict) else []
+    if response.status_code != 200 or not values:
+        return f"its freshness could not be read ({promql!r} -> {response.status_code})"
+    return values[0][1]
 
 
 def _values(data: dict[str, object]) -> list[tuple[str, float]]:
