@@ -47,6 +47,10 @@ DOCS_CSP = (
 )
 
 
+def _control_character_in(path: str) -> bool:
+    return any(ord(character) < 32 or ord(character) == 127 for character in path)
+
+
 def _both(first: Any, then: Any) -> Any:
     """Two rewrites of one answer, in order."""
 
@@ -183,7 +187,9 @@ class Edge:
                 await sender({"type": "http.response.body", "body": body})
             elif not control and path.startswith(self.api_prefix) and self.faults.burst_hit():
                 await self._error(send_with_headers, "Internal Server Error")
-            elif self._docs_hidden(path):
+            elif self._docs_hidden(path) or _control_character_in(path):
+                # A path ending in %0A would reach the list route: Starlette's route patterns
+                # end in "$", which matches before a final newline ("/decks/\n" as "/decks/").
                 await self._error(send_with_headers, "Not Found", status=404)
             else:
                 app = self.cors_any if self.faults.on("cors-reflect-any") else self.cors
