@@ -101,6 +101,9 @@ def test_500s_that_start_after_the_run_turn_the_watch_red_naming_the_check(
             "cause 1: GET http://127.0.0.1:*/api/v1/* -> 500*",
             "watch (1m every 0.3s): * rounds over * s, 3 failed, 0 no data; RED: 3 rounds in a "
             "row failed, more than the 2 allowed (watch.consecutive_failure_limit)",
+            "  test_health.py::test_*: failed in * of * rounds from round * (*:*:* UTC, * s in)",
+            "    evidence: GET http://127.0.0.1:*/api/v1/* -> 500 Internal Server Error in * ms",
+            "    replay: curl -sS -i -X GET http://127.0.0.1:*",
         ]
     )
     assert "FAILED watch::test_health.py::test_" in output

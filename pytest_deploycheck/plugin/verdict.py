@@ -154,6 +154,12 @@ class Verdict:
                 f"{failure['rounds']} rounds from round {failure['first_round']} "
                 f"({failure['first_failed_at']}, {failure['first_failed_after_s']:.0f} s in)"
             )
+            evidence = str(failure.get("evidence") or "").splitlines()
+            if evidence and re.match(r"\d\d:\d\d:\d\d", evidence[0]):
+                # the failing exchange's first line: method, URL, status, time
+                lines.append(f"    evidence: {evidence[0].split(' ', 1)[-1]}")
+            if failure.get("replay"):
+                lines.append(f"    replay: {failure['replay']}")
         return lines
 
     def _baseline_lines(self) -> list[str]:
