@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -29,11 +28,6 @@ class FuzzContext(Protocol):
     def client(self) -> DeployClient: ...
 
 
-Say = Callable[[str], None]
-# The smoke subset run ahead: called with where to say what it said, it returns its report.
-Ahead = Callable[[Say, Say, Say], FuzzReport]
-
-
 class SchemaFuzzer:
     """Runs schemathesis against the target through the run's client (see :mod:`.runner`)."""
 
@@ -45,15 +39,8 @@ class SchemaFuzzer:
         recommend: Callable[[str], None],
         section: Callable[[str], None],
         examined: Callable[[str], None] = lambda what: None,
-        *,
-        ahead: Ahead | None = None,
-        stopping: threading.Event | None = None,
     ) -> None:
         self.context = context
-        # The smoke subset, when it was started in the background as the run began: its
-        # report and what it said, handed over when the check asks (plugin/fuzz_ahead.py).
-        self.ahead = ahead
-        self.stopping = stopping
         self.env = context.reach()
         self.sign_in = sign_in  # the smoke user's token, asked for only when an operation needs one
         self.seed = seed
@@ -97,8 +84,6 @@ class SchemaFuzzer:
 
     def run(self, mode: str) -> FuzzReport:
         """``mode`` "smoke" (a few examples per operation) or "full" (the env's fuzz budget)."""
-        if mode == "smoke" and self.ahead is not None:
-            return self.ahead(self.recommend, self.section, self.examined)
         return self._judge(lambda run: run.run(), mode)
 
     def run_stateful(self) -> FuzzReport:
@@ -143,7 +128,6 @@ class SchemaFuzzer:
                 signed_out=None
                 if sign_in_failed is None
                 else str(sign_in_failed).splitlines()[0][:300],
-                stopping=self.stopping,
             )
             report = how(run)
         for gap in report.gaps:

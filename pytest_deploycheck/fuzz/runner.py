@@ -18,7 +18,6 @@ through an httpx client of one's own.
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,10 +99,8 @@ class FuzzRun:
         left_out: list[str],
         on_created: Callable[[str, str], None] | None = None,
         signed_out: str | None = None,
-        stopping: threading.Event | None = None,
     ) -> None:
         self.schema = schema
-        self.stopping = stopping  # set when the run ends before the fuzzing does
         # Why there is no token (the smoke user could not sign in): protected operations are
         # left out, saying so, and the public ones are fuzzed all the same.
         self.signed_out = signed_out
@@ -175,9 +172,6 @@ class FuzzRun:
 
     def _done(self) -> bool:
         if self._stopped is not None:
-            return True
-        if self.stopping is not None and self.stopping.is_set():
-            self._stopped = DeployCheckError("schema fuzzing stopped: the run is ending")
             return True
         if time.monotonic() >= self._deadline:
             self.report.out_of_time = True

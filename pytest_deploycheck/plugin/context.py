@@ -25,7 +25,6 @@ from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunStore, RunUser
 
 if TYPE_CHECKING:
-    from pytest_deploycheck.plugin.fuzz_ahead import FuzzAhead
     from pytest_deploycheck.plugin.journey_ahead import JourneyAhead
 
 
@@ -55,7 +54,6 @@ class DeployContext:
     passive_reviewed: bool = False  # the passive checks already ran (before a watch)
     watch: dict[str, object] | None = None  # the watch window's summary, for the verdict
     baseline: dict[str, object] | None = None  # the comparison with the last green release
-    fuzz_ahead: FuzzAhead | None = None  # the smoke subset of fuzzing, run in the background
     # Settings the embedded deployment starts with besides the env's (a load run's: no auth
     # limit, no card quota, as the Locust process used to start a second one with).
     embedded_overrides: dict[str, object] = field(default_factory=dict)
@@ -93,8 +91,6 @@ class DeployContext:
         """Stop what runs in the background (the journey ahead) before cleanup."""
         if self._journey_ahead is not None:
             self._journey_ahead.stop()
-        if self.fuzz_ahead is not None:
-            self.fuzz_ahead.stop()
 
     def run_user(self, label: str, client: DeployClient) -> RunUser:
         """This run's user ``label`` ("smoke", "other"), signed in once per run (xdist included)."""

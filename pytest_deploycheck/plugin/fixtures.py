@@ -231,15 +231,8 @@ def schema_fuzzer(
     def looked_at(what: str) -> None:
         note_examined(request.node, what)
 
-    ahead = context.fuzz_ahead if request.node.get_closest_marker("smoke") else None
     return SchemaFuzzer(
-        context,
-        sign_in,
-        fuzz_seed(request.config),
-        recommend,
-        section,
-        examined=looked_at,
-        ahead=ahead,
+        context, sign_in, fuzz_seed(request.config), recommend, section, examined=looked_at
     )
 
 

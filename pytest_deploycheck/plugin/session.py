@@ -19,7 +19,6 @@ from pytest_deploycheck.evidence.finding import internal_error
 from pytest_deploycheck.evidence.review import write_exchanges
 from pytest_deploycheck.plugin.context import DeployContext
 from pytest_deploycheck.plugin.fixtures import EXCHANGES_FROM, RECOMMENDATIONS
-from pytest_deploycheck.plugin.fuzz_ahead import FuzzAhead, wanted
 from pytest_deploycheck.plugin.reporting import RunReporting, redact_report
 from pytest_deploycheck.plugin.verdict import write_facts
 from pytest_deploycheck.properties import CAUSE, RECOMMENDATION, UNREACHABLE
@@ -97,23 +96,7 @@ class DeployRun:
             )
             if "uploaded_job" in needs:
                 context.journey_ahead.start(needs)
-            if not distributed and any(wanted(item) for item in runnable):
-                self._fuzz_ahead(session)
         return (yield)
-
-    def _fuzz_ahead(self, session: pytest.Session) -> None:
-        """The smoke subset of fuzzing, started now so that it overlaps the job."""
-        from pytest_deploycheck.plugin.fixtures import fuzz_seed
-
-        context = self.context
-        if context.failure is not None or not FuzzAhead.possible(context):
-            return
-        try:
-            context.reach()
-        except DeployCheckError:
-            return  # the first check says it
-        context.fuzz_ahead = FuzzAhead(context, fuzz_seed(session.config))
-        context.fuzz_ahead.start()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
