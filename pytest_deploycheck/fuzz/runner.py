@@ -121,6 +121,7 @@ class FuzzRun:
         self.on_created = on_created
         self._deadline = time.monotonic() + self.budget_s
         self._seen: set[tuple[str, str]] = set()
+        self._first_valid: dict[str, Any] = {}  # operation -> its first valid example
         self._stopped: DeployCheckError | None = None  # the target could not be reached
         self._upload_path = env.api_prefix + env.paths.upload
 
@@ -156,14 +157,14 @@ class FuzzRun:
         self.report.operations = [op.label for op in operations]
         try:
             for operation in operations:
-                if is_protected(operation):
-                    self._auth_enforced(operation)
                 for generation_mode in modes:
                     if generation_mode != modes[0] and not _negatable(operation):
                         continue  # only path parameters: any string is valid, nothing to negate
                     if self._done():
                         break
                     self._fuzz(operation, generation_mode)
+                if is_protected(operation):
+                    self._auth_enforced(operation)
         finally:
             self.report.seconds = time.monotonic() - started
         if self._stopped is not None:
@@ -222,13 +223,14 @@ class FuzzRun:
         from schemathesis import GenerationMode
 
         fixed = {"headers": self.auth_headers} if self.auth_headers else {}
-        error = self._examples(
-            operation,
-            generation_mode,
-            self.examples,
-            lambda case: self._send_and_judge(operation, case, generation_mode),
-            **fixed,
-        )
+
+        def send(case: Any) -> None:
+            if generation_mode == GenerationMode.POSITIVE:
+                # The auth check sends this one again without its token: no second engine.
+                self._first_valid.setdefault(operation.label, case)
+            self._send_and_judge(operation, case, generation_mode)
+
+        error = self._examples(operation, generation_mode, self.examples, send, **fixed)
         if error is None or generation_mode != GenerationMode.POSITIVE:
             return  # invalid data that cannot be made is nothing to report
         first = str(error).splitlines()[0][:160] if str(error) else ""
@@ -402,7 +404,10 @@ class FuzzRun:
         if not self.token or self._done():
             return
         drawn: list[Any] = []
-        self._examples(operation, GenerationMode.POSITIVE, 1, drawn.append)
+        if operation.label in self._first_valid:
+            drawn.append(self._first_valid[operation.label])
+        else:
+            self._examples(operation, GenerationMode.POSITIVE, 1, drawn.append)
         if not drawn:
             return
         sent = self._send(drawn[0], without_token=True)
