@@ -433,3 +433,84 @@ def test_the_journey_runs_again_at_its_own_interval_and_a_later_failure_is_red(
             ]
         )
         assert counts(roomy) == before
+
+
+def test_each_source_gets_its_own_credentials_and_none_of_the_apis(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    """The metrics endpoint with its basic auth, Prometheus with its bearer token: each is
+    sent its own, the API's own headers go to neither, and no credential is shown."""
+    import base64
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[dict[str, str]] = []
+    basic = "Basic " + base64.b64encode(b"scraper:m3trics-pass-77").decode()
+
+    class Source(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append({k.lower(): v for k, v in self.headers.items()})
+            if self.path.startswith("/metrics"):
+                ok, body = (
+                    self.headers.get("authorization") == basic,
+                    (
+                        b"process_resident_memory_bytes 1e8\nprocess_start_time_seconds 1\n"
+                        b'http_requests_total{status="200"} 5\n'
+                    ),
+                )
+                kind = b"text/plain; version=0.0.4"
+            else:
+                ok = self.headers.get("authorization") == "Bearer prom-s3cret-token-42"
+                body = json.dumps(
+                    {
+                        "status": "success",
+                        "data": {
+                            "resultType": "vector",
+                            "result": [{"metric": {}, "value": [1, "1"]}],
+                        },
+                    }  # fmt: skip
+                ).encode()
+                kind = b"application/json"
+            self.send_response(200 if ok else 401)
+            self.send_header("content-type", kind.decode())
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Source)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    source = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        suite_project.config(
+            _config(
+                reference,
+                f"""headers = {{ X-Api-Key = "team-key-123" }}
+[envs.ref.deps.metrics]
+url = "{source}/metrics"
+username = "scraper"
+password = "m3trics-pass-77"
+[envs.ref.watch.prometheus]
+url = "{source}"
+headers = {{ Authorization = "Bearer prom-s3cret-token-42" }}
+[[envs.ref.watch.prometheus.queries]]
+name = "up"
+query = "up"
+condition = "== 1"
+""",
+            )
+        )
+        result = suite_project.run(
+            "--env", "ref", "test_health.py", "--watch", "2s", "--watch-every", "0.5s", *FAST
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+    output = result.stdout.str()
+    assert result.ret == 0, output
+    assert seen and all("x-api-key" not in headers for headers in seen)
+    assert any(h.get("authorization") == basic for h in seen)
+    assert any(h.get("authorization", "").startswith("Bearer prom-") for h in seen)
+    for secret in ("m3trics-pass-77", "prom-s3cret-token-42", "team-key-123"):
+        assert secret not in output

@@ -296,15 +296,17 @@ class WatchLoop:
                 check_run(item, reports, context.exchanges[before:], time.perf_counter() - clock)
             )
         if reader is not None:
-            runs.extend(
-                sources.guarded([MEMORY, ERRORS], lambda client: reader.read(client, time.time()))
-            )
+            dep = target.deps.metrics
+            auth = (dep.username, dep.password) if dep and dep.username and dep.password else None
+            read_metrics = lambda client: reader.read(client, time.time())  # noqa: E731
+            runs.extend(sources.guarded([MEMORY, ERRORS], read_metrics, reader.url, auth))
         queries = target.watch.prometheus
         if queries is not None and queries.queries:
             from pytest_deploycheck.watch.prometheus import check_name, run_queries
 
             names = [check_name(query) for query in queries.queries]
-            runs.extend(sources.guarded(names, lambda client: run_queries(client, queries)))
+            read_queries = lambda client: run_queries(client, queries)  # noqa: E731
+            runs.extend(sources.guarded(names, read_queries, queries.url))
         runs.extend(sources.passive(context.exchanges[mark:], evidence))
         redact = context.redactor.text
         for run in runs:

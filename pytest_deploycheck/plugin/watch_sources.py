@@ -153,11 +153,20 @@ class WatchSources:
         return CheckRun(JOURNEY, "passed", said, duration_s=took)
 
     def guarded(
-        self, checks: list[str], read: Callable[[DeployClient], list[CheckRun]]
+        self,
+        checks: list[str],
+        read: Callable[[DeployClient], list[CheckRun]],
+        url: str,
+        auth: tuple[str, str] | None = None,
     ) -> list[CheckRun]:
-        """A source's checks this round; its error fails them (a bug of ours, named as such)."""
+        """A source's checks this round, read through a client of its own (the run's deadlines
+        and redaction; its own credentials, none of the API's; its answers not the API's to
+        judge); its error fails them (a bug of ours, named as such)."""
+        from pytest_deploycheck.deps.clients import service_client
+
+        env = self.context.reach()
         try:
-            with self.context.client() as client:
+            with service_client(env, self.context.redactor, url, auth) as client:
                 return read(client)
         except DeployCheckError as exc:
             return [CheckRun(check, "failed", str(exc)) for check in checks]
