@@ -224,3 +224,40 @@ def test_records_in_s3_and_a_store_outside_the_project(
         )  # fmt: skip
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     assert len(list((outside / "ref").glob("*.json"))) == 1
+
+
+def test_an_endpoint_the_baseline_read_never_vanishes_from_the_comparison(
+    suite_project: SuiteProject, tmp_path: Path
+) -> None:
+    """Sampled in 1.4.1; in 1.4.2 /health answers 503 (a failed check, naming it) and the
+    signed-in reads are not sampled because this run signed nobody in (skipped, saying so):
+    none of them silently drops out."""
+    store = tmp_path / "records"
+    out = tmp_path / "verdict.json"
+    with running_reference(version="1.4.1") as previous:
+        code, output, _ = _run(suite_project, previous.url, store, out)
+    assert code == 0, output
+    with running_reference(version="1.4.2", control_token="t") as broken:
+        import httpx
+
+        httpx.put(
+            broken.url + "/_deploycheck/faults",
+            json={"faults": ["health-503"]},
+            headers={"X-Fault-Token": "t"},
+        ).raise_for_status()
+        suite_project.config(
+            f'[envs.ref]\nbase_url = "{broken.url}"\nauth.rate_limit = "off"\n'
+            "[envs.ref.baseline]\npace_per_s = 400\nsamples = 12\n"
+        )
+        result = suite_project.run(
+            "--env", "ref", "test_health.py", "-k", "readiness", f"--baseline={store}",
+            f"--deploycheck-json={out}", "-rfs", *FAST,
+        )  # fmt: skip
+    output = result.stdout.str()
+    assert result.ret == 1, output
+    assert "GET /api/v1/health answered 503 Service Unavailable now; 1.4.1 (" in output, output
+    assert "FAILED baseline::GET /api/v1/health - " in output
+    assert "FAILED baseline::errors - more 5xx answers than 1.4.1" in output
+    assert (
+        "GET /api/v1/auth/me not sampled: needs a signed-in user; the run signed none in" in output
+    )

@@ -52,7 +52,12 @@ class S3Store:
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         self.bucket, self.prefix = bucket, prefix.strip("/")
         self.where = url
-        self.client = boto3.client("s3", endpoint_url=endpoint_url)
+        botocore = need("botocore.config", "a baseline in S3", "boto3", "deps")
+        # Bounded, as every request of the run is: a store that does not answer is said.
+        bounded = botocore.Config(
+            connect_timeout=5, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"}
+        )
+        self.client = boto3.client("s3", endpoint_url=endpoint_url, config=bounded)
 
     def _key(self, env: str, name: str = "") -> str:
         return "/".join(part for part in (self.prefix, env, name) if part)

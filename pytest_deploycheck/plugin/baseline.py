@@ -34,6 +34,7 @@ from pytest_deploycheck.baseline.record import RunRecord, baseline_for
 from pytest_deploycheck.baseline.store import RecordStore
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import DeployCheckError
+from pytest_deploycheck.evidence.finding import internal_error
 from pytest_deploycheck.plugin.context import DeployContext
 from pytest_deploycheck.plugin.synthetic import report_check
 from pytest_deploycheck.plugin.verdict import plugin_version
@@ -51,6 +52,7 @@ class BaselineRun:
         self.store = store
         self.record: RunRecord | None = None
         self.summary: dict[str, Any] = {"store": store.where}
+        self.not_sampled: dict[str, tuple[bool, str]] = {}
 
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Any:
@@ -64,10 +66,14 @@ class BaselineRun:
         try:
             self._sample_and_judge(session, context.target)
         except DeployCheckError as exc:
-            report_check(
-                session, f"{SUITE}::judge", "failed", str(exc), properties=[(CAUSE, str(exc))]
-            )
+            self._failed(session, str(exc))
+        except Exception as exc:  # noqa: BLE001  (a bug of ours is a failed check, named)
+            self._failed(session, internal_error("the baseline comparison", exc))
         return result
+
+    def _failed(self, session: pytest.Session, message: str) -> None:
+        session.testscollected += 1
+        report_check(session, f"{SUITE}::judge", "failed", message, properties=[(CAUSE, message)])
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -81,6 +87,10 @@ class BaselineRun:
             where = self.store.save(self.record)
         except (DeployCheckError, OSError) as exc:
             self.context.notes.append(f"baseline: this run could not be recorded: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001  (said, not a crash at the run's end)
+            said = internal_error("recording the run", exc)
+            self.context.notes.append(f"baseline: this run could not be recorded: {said}")
             return
         self.context.notes.append(
             f"baseline: this run ({verdict.verdict}, version {self.record.version}) recorded in "
@@ -171,14 +181,16 @@ class BaselineRun:
         pause = 1 / settings.pace_per_s
         latency: dict[str, list[float]] = {}
         answers = errors = 0
-        skipped: dict[str, str] = {}
+        # label -> (does it break what the baseline could read?, why it was not sampled)
+        skipped: dict[str, tuple[bool, str]] = {}
+        refused: dict[str, str] = {}  # label -> the last 4xx/5xx it answered
         for _ in range(settings.samples):
             for path, protected in endpoints:
                 label = f"GET {path}"
                 if label in skipped:
                     continue
                 if protected and token is None:
-                    skipped[label] = "needs a signed-in user; the run signed none in"
+                    skipped[label] = (False, "needs a signed-in user; the run signed none in")
                     continue
                 url = target.base_url + path if path.startswith("/") else path
                 clock = time.perf_counter()
@@ -187,21 +199,32 @@ class BaselineRun:
                 except DeployCheckError as exc:
                     answers += 1
                     errors += 1
-                    skipped.setdefault(label, f"not sampled: {exc}")
+                    skipped.setdefault(label, (True, f"could not be sampled: {exc}"))
                     continue
                 took = (time.perf_counter() - clock) * 1000
                 answers += 1
-                if response.status_code >= 500:
+                status = response.status_code
+                if status >= 500:
                     errors += 1
-                elif response.status_code >= 400:
+                    refused[label] = f"answered {status} {response.reason_phrase}"
+                elif status == 429:
                     skipped[label] = (
-                        f"answered {response.status_code}: not a read this run can sample"
+                        False,
+                        "answered 429: the target limits these reads below "
+                        f"baseline.pace_per_s = {settings.pace_per_s:g}; lower it",
                     )
+                    latency.pop(label, None)
+                elif status >= 400:
+                    skipped[label] = (True, f"answered {status} {response.reason_phrase}")
                     latency.pop(label, None)
                 else:
                     latency.setdefault(label, []).append(round(took, 2))
                 time.sleep(max(0.0, pause - (time.perf_counter() - clock)))
-        self.summary["not_sampled"] = skipped
+        for label, why in refused.items():
+            if label not in latency:  # every sample failed
+                skipped.setdefault(label, (True, why))
+        self.not_sampled = skipped
+        self.summary["not_sampled"] = {label: why for label, (_, why) in skipped.items()}
         return latency, answers, errors
 
     # -- judging -------------------------------------------------------------------------
@@ -211,7 +234,11 @@ class BaselineRun:
     ) -> None:
         rows = []
         reports: list[tuple[str, str, str, list[tuple[str, object]]]] = []
-        for label in sorted(now.latency_ms):
+        for label in sorted(set(now.latency_ms) | set(base.latency_ms) | set(self.not_sampled)):
+            if label not in now.latency_ms:
+                # Not sampled now: said, never left out of the comparison.
+                reports.append(self._not_sampled_report(label, base))
+                continue
             found = compare_latency(base.latency_ms.get(label, []), now.latency_ms[label], floors)
             rows.append({"endpoint": label, **found.__dict__})
             reports.append(_latency_report(label, found, base, floors))
@@ -240,6 +267,21 @@ class BaselineRun:
             if outcome == "failed":
                 properties = [*properties, (CAUSE, message.splitlines()[0])]
             report_check(session, nodeid, outcome, message, properties=properties)  # type: ignore[arg-type]
+
+    def _not_sampled_report(
+        self, label: str, base: RunRecord
+    ) -> tuple[str, str, str, list[tuple[str, object]]]:
+        nodeid = f"{SUITE}::{label}"
+        breaks, why = self.not_sampled.get(label, (False, "no longer in the document"))
+        if label in base.latency_ms and breaks:
+            return (
+                nodeid,
+                "failed",
+                f"{label} {why} now; {base.label} answered it "
+                f"({len(base.latency_ms[label])} samples)",
+                [],
+            )
+        return nodeid, "skipped", f"{label} not sampled: {why}", []
 
     def _api_report(
         self, base: RunRecord, now: RunRecord
