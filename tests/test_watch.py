@@ -514,3 +514,33 @@ condition = "== 1"
     assert any(h.get("authorization", "").startswith("Bearer prom-") for h in seen)
     for secret in ("m3trics-pass-77", "prom-s3cret-token-42", "team-key-123"):
         assert secret not in output
+
+
+def test_a_bug_of_ours_in_the_watch_is_a_failed_check_naming_it(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    suite_project.config(_config(reference))
+    suite_project.pytester.makeconftest(
+        """
+        from pytest_deploycheck.plugin import watch
+
+        def broken(self, session):
+            raise ValueError("a bug planted by the test")
+
+        watch.WatchLoop._repeatable = broken
+        """
+    )
+    result = suite_project.pytester.runpytest_subprocess(
+        "--env", "ref", "test_health.py", "--watch", "2s", "--watch-every", "1s",
+        "-p", "no:cacheprovider", "-rf", *FAST,
+    )  # fmt: skip
+    assert result.ret == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "internal error in pytest-deploycheck *: the watch window raised ValueError: a bug "
+            "planted by the test at *; this is a bug of the plugin, not of the target*",
+            "FAILED watch::window - internal error in pytest-deploycheck*",
+            "watch: not started: a bug of the plugin stopped it (watch::window)",
+        ]
+    )
+    assert "INTERNALERROR" not in result.stdout.str()

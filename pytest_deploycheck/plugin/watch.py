@@ -36,6 +36,7 @@ from pytest_deploycheck.evidence.finding import internal_error
 from pytest_deploycheck.plugin.context import DeployContext
 from pytest_deploycheck.plugin.synthetic import report_check
 from pytest_deploycheck.plugin.watch_sources import WatchSources, check_run, left_out
+from pytest_deploycheck.properties import CAUSE
 from pytest_deploycheck.run.client import Exchange, endpoint_of
 from pytest_deploycheck.watch.policy import (
     CheckRun,
@@ -88,7 +89,17 @@ class WatchLoop:
     def pytest_runtestloop(self, session: pytest.Session) -> Any:
         result = yield
         if not session.config.option.collectonly and self.context.env is not None:
-            self.watch(session)
+            try:
+                self.watch(session)
+            except Exception as exc:  # noqa: BLE001  (a bug of ours: a failed check naming it)
+                message = internal_error("the watch window", exc)
+                watched = self.context.watch
+                if watched is not None and not watched.get("started"):
+                    watched["not_started"] = "a bug of the plugin stopped it (watch::window)"
+                session.testscollected += 1
+                report_check(
+                    session, "watch::window", "failed", message, properties=[(CAUSE, message)]
+                )
         return result
 
     # -- the window ----------------------------------------------------------------------
