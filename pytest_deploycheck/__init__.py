@@ -69,7 +69,7 @@ from pytest_deploycheck.infra.ports import (
 from pytest_deploycheck.infra.processes import check_processes, check_services
 from pytest_deploycheck.load.criteria import Criterion as LoadCriterion
 from pytest_deploycheck.load.criteria import parse_all as parse_load_criteria
-from pytest_deploycheck.load.request import write_load_request
+from pytest_deploycheck.load.request import LoadRequest
 from pytest_deploycheck.load.run import LoadRun, run_locust
 from pytest_deploycheck.plugin.context import DeployContext
 from pytest_deploycheck.plugin.fixtures import connect_host, deploy_context
@@ -110,6 +110,7 @@ __all__ = [
     "JobRun",
     "Landing",
     "LoadCriterion",
+    "LoadRequest",
     "LoadRun",
     "Redactor",
     "RunUser",
@@ -165,5 +166,4 @@ __all__ = [
     "unsigned",
     "validate_apkg",
     "without_query",
-    "write_load_request",
 ]

@@ -16,11 +16,11 @@ import pytest
 from pytest_deploycheck import (
     CheckFailed,
     LoadCriterion,
+    LoadRequest,
     LoadRun,
     deploy_context,
     parse_load_criteria,
     run_locust,
-    write_load_request,
 )
 
 pytestmark = [pytest.mark.load, pytest.mark.destructive]
@@ -54,14 +54,7 @@ def load_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     # settings): handed to the Locust process, which resolves and starts nothing again.
     target = request.getfixturevalue("deploy_env")
     profile = option("deploycheck_load_profile") or "smoke"
-    handed = write_load_request(
-        context.state_dir / "load-request.json"
-        if context.state_dir
-        else artifacts / "request.json",
-        target,
-        context.destructive_allowed,
-        profile,
-    )
+    handed = LoadRequest(target, *context.destructive_allowed, profile)
     extra_env = {}
     if not env.is_embedded:
         # One sign-in for every Locust process: the run's smoke user.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,26 @@ def test_a_criterion_is_found_by_its_id_however_it_was_written() -> None:
     assert found is not None and found.ok and found.measured == 120.0
     assert LoadReport.from_json(report.to_json()).verdict_for(rewritten.id) == found
     assert report.verdict_for(parse("p99 < 2000ms").id) is None
+
+
+def test_the_request_handed_to_locust_is_private_and_whole(tmp_path: Path) -> None:
+    """The env as pytest resolved it, its ${VAR} secrets still known as secrets on the other
+    side; the file only its owner can read."""
+    from pytest_deploycheck.config import load_config, resolve_env
+    from pytest_deploycheck.load.request import LoadRequest
+
+    (tmp_path / "deploycheck.toml").write_text(
+        '[envs.p]\nbase_url = "https://api.example.com"\nproduction = true\n'
+        '[envs.p.auth]\nmode = "account"\nemail = "smoke@example.com"\npassword = "${PW}"\n'
+    )
+    environ = {"PW": "hunter2-long"}
+    env = resolve_env(load_config(tmp_path / "deploycheck.toml", environ), "p", environ=environ)
+    path = LoadRequest(env, False, "env 'p' is production", "spike").write(tmp_path / "r.json")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    back = LoadRequest.read(path)
+    assert back.env == env and "hunter2-long" in back.env.secrets
+    assert (back.destructive_allowed, back.destructive_why, back.profile) == (
+        False,
+        "env 'p' is production",
+        "spike",
+    )

@@ -260,6 +260,7 @@ def test_pytest_entry_turns_criteria_into_test_results(pytester: pytest.Pytester
     # started (--deploycheck-request), and started none of its own.
     output = result.stdout.str()
     assert "started the embedded reference deployment" not in output
+    assert not list(artifacts.glob("*request*"))  # the env's secrets are not left with them
     url = re.search(
         r"env local at (http://127\.0\.0\.1:\d+)", output.split("deploycheck: verdict")[-1]
     )

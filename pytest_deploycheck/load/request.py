@@ -3,8 +3,8 @@
 The env as pytest resolved it (its embedded deployment already started: the URL is
 concrete), whether creators may run and why, and the profile. With it, the Locust process
 resolves nothing again and starts nothing; ``locust -f`` on its own still resolves for
-itself. The file holds the env's secrets: it is written private (0600) into the run's own
-directory, which goes at the end of the run.
+itself. The file holds the env's secrets: :func:`~pytest_deploycheck.load.run.run_locust`
+writes it private (0600) in a directory of its own and removes it when Locust has ended.
 """
 
 from __future__ import annotations
@@ -49,10 +49,3 @@ class LoadRequest:
             str(destructive.get("why", "")),
             str(data.get("profile") or "smoke"),
         )
-
-
-def write_load_request(
-    path: Path, env: TargetEnv, destructive: tuple[bool, str], profile: str
-) -> Path:
-    """The request file for :func:`~pytest_deploycheck.load.run.run_locust`'s ``request``."""
-    return LoadRequest(env, destructive[0], destructive[1], profile).write(path)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.load.report import LoadReport
+from pytest_deploycheck.load.request import LoadRequest
 
 
 @dataclass
@@ -35,7 +38,7 @@ def run_locust(
     env_name: str | None,
     host: str | None = None,
     config_path: Path | None = None,
-    request: Path | None = None,
+    request: LoadRequest | None = None,
     profile: str = "smoke",
     processes: int = 0,
     allow_destructive: bool = False,
@@ -67,9 +70,12 @@ def run_locust(
         "--progress-interval",
         "5",
     ]
+    handed: Path | None = None
     if request is not None:
-        # What pytest resolved: the Locust process resolves nothing again.
-        command += ["--deploycheck-request", str(request)]
+        # What pytest resolved: the Locust process resolves nothing again. The file holds
+        # the env's secrets: private, in a directory of its own, gone when Locust is.
+        handed = request.write(Path(tempfile.mkdtemp(prefix="deploycheck-load-")) / "request.json")
+        command += ["--deploycheck-request", str(handed)]
     elif env_name:
         command += ["--deploycheck-env", env_name]
     if config_path and request is None:
@@ -117,6 +123,8 @@ def run_locust(
         raise
     finally:
         watchdog.cancel()
+        if handed is not None:
+            shutil.rmtree(handed.parent, ignore_errors=True)
     if fired.is_set():
         raise DeployCheckError(
             f"the load run did not end within {timeout_s:.0f} s (--load-timeout): stopped; "
