@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from pytest_deploycheck.baseline.judge import Floors, compare_errors, compare_latency
+from pytest_deploycheck.baseline.judge import compare_errors, compare_latency
 from pytest_deploycheck.baseline.record import RunRecord, baseline_for
+from pytest_deploycheck.config.schema import BaselineSettings
 from tests.conftest import SuiteProject, running_reference
 
 FAST = ["-p", "no:randomly", "--passive-checks=off"]
@@ -28,7 +29,7 @@ def _samples(mean: float, n: int, seed: int) -> list[float]:
 
 def test_the_statistics_are_scipys() -> None:
     base, now = _samples(4, 20, 1), _samples(9, 20, 2)
-    found = compare_latency(base, now, Floors(allowed_increase_ms=1))
+    found = compare_latency(base, now, BaselineSettings(allowed_increase_ms=1))
     assert found.p_value == stats.mannwhitneyu(now, base, alternative="two-sided").pvalue
     differences = np.subtract.outer(np.array(now), np.array(base)).ravel()
     assert found.shift_ms == pytest.approx(float(np.median(differences)))
@@ -49,11 +50,13 @@ def test_the_statistics_are_scipys() -> None:
 
 
 def test_fisher_exact_for_the_5xx_share() -> None:
-    found = compare_errors(0, 200, 12, 200, Floors())
+    found = compare_errors(0, 200, 12, 200, BaselineSettings())
     table = [[12, 188], [0, 200]]
     assert found.p_value == stats.fisher_exact(table, alternative="greater").pvalue
     assert found.outcome == "regression"
-    assert compare_errors(0, 200, 1, 200, Floors()).outcome == "pass"  # 0.5 %: not significant
+    assert (
+        compare_errors(0, 200, 1, 200, BaselineSettings()).outcome == "pass"
+    )  # 0.5 %: not significant
 
 
 @pytest.mark.parametrize(
@@ -73,19 +76,19 @@ def test_fisher_exact_for_the_5xx_share() -> None:
 def test_too_little_data_is_inconclusive_never_a_pass(
     base: list[float], now: list[float], why: str
 ) -> None:
-    found = compare_latency(base, now, Floors())
+    found = compare_latency(base, now, BaselineSettings())
     assert found.outcome == "inconclusive"
     assert why in found.why
 
 
 def test_a_zero_baseline_still_finds_a_slower_release() -> None:
-    found = compare_latency([0.0] * 20, _samples(250, 20, 3), Floors())
+    found = compare_latency([0.0] * 20, _samples(250, 20, 3), BaselineSettings())
     assert found.outcome == "regression" and found.shift_ms is not None
     assert found.shift_ms > 200
 
 
 def test_small_shifts_under_the_floor_pass() -> None:
-    found = compare_latency(_samples(4, 40, 1), _samples(6, 40, 2), Floors())
+    found = compare_latency(_samples(4, 40, 1), _samples(6, 40, 2), BaselineSettings())
     assert found.outcome == "pass"
     assert (
         found.why.startswith("a significant increase of 1.")

@@ -21,20 +21,10 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from pytest_deploycheck.config.schema import BaselineSettings
 from pytest_deploycheck.optional import need
 
 Outcome = Literal["regression", "pass", "inconclusive"]
-
-
-@dataclass(frozen=True)
-class Floors:
-    """When a significant difference matters (Kayenta's ``allowedIncrease``, in two units)."""
-
-    confidence: float = 0.98
-    min_samples: int = 10
-    allowed_increase_ms: float = 25.0
-    allowed_increase_pct: float = 10.0
-    allowed_error_increase_pct: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -51,7 +41,9 @@ class LatencyComparison:
     why: str = ""
 
 
-def compare_latency(base: list[float], now: list[float], floors: Floors) -> LatencyComparison:
+def compare_latency(
+    base: list[float], now: list[float], floors: BaselineSettings
+) -> LatencyComparison:
     np = need("numpy", "a baseline comparison", "scipy", "watch")
     stats = need("scipy.stats", "a baseline comparison", "scipy", "watch")
     base_ok = [v for v in base if isinstance(v, (int, float)) and math.isfinite(v)]
@@ -150,7 +142,7 @@ class ErrorComparison:
 
 
 def compare_errors(
-    base_errors: int, base_answers: int, now_errors: int, now_answers: int, floors: Floors
+    base_errors: int, base_answers: int, now_errors: int, now_answers: int, floors: BaselineSettings
 ) -> ErrorComparison:
     stats = need("scipy.stats", "a baseline comparison", "scipy", "watch")
     counts = (base_errors, base_answers, now_errors, now_answers)

@@ -24,7 +24,6 @@ from pytest_deploycheck.baseline.document import (
     shape,
 )
 from pytest_deploycheck.baseline.judge import (
-    Floors,
     LatencyComparison,
     compare_errors,
     compare_latency,
@@ -33,6 +32,7 @@ from pytest_deploycheck.baseline.judge import (
 from pytest_deploycheck.baseline.record import RunRecord, baseline_for
 from pytest_deploycheck.baseline.store import RecordStore
 from pytest_deploycheck.config import TargetEnv
+from pytest_deploycheck.config.schema import BaselineSettings
 from pytest_deploycheck.errors import DeployCheckError
 from pytest_deploycheck.evidence.finding import internal_error
 from pytest_deploycheck.plugin.context import DeployContext
@@ -140,14 +140,7 @@ class BaselineRun:
                 f"nothing to compare with in {self.store.where}: {why}; this run is recorded",
             )
             return
-        floors = Floors(
-            settings.confidence,
-            settings.min_samples,
-            settings.allowed_increase_ms,
-            settings.allowed_increase_pct,
-            settings.allowed_error_increase_pct,
-        )
-        self._judge(session, base, self.record, floors)
+        self._judge(session, base, self.record, settings)
 
     def _endpoints(
         self, target: TargetEnv, document: dict[str, Any] | None
@@ -230,7 +223,7 @@ class BaselineRun:
     # -- judging -------------------------------------------------------------------------
 
     def _judge(
-        self, session: pytest.Session, base: RunRecord, now: RunRecord, floors: Floors
+        self, session: pytest.Session, base: RunRecord, now: RunRecord, floors: BaselineSettings
     ) -> None:
         rows = []
         reports: list[tuple[str, str, str, list[tuple[str, object]]]] = []
@@ -316,7 +309,7 @@ class BaselineRun:
 
 
 def _latency_report(
-    label: str, found: LatencyComparison, base: RunRecord, floors: Floors
+    label: str, found: LatencyComparison, base: RunRecord, floors: BaselineSettings
 ) -> tuple[str, str, str, list[tuple[str, object]]]:
     nodeid = f"{SUITE}::{label}"
     if found.outcome == "inconclusive":

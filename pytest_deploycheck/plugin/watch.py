@@ -41,7 +41,6 @@ from pytest_deploycheck.run.client import Exchange, endpoint_of
 from pytest_deploycheck.watch.policy import (
     CheckRun,
     Decision,
-    Policy,
     Round,
     WatchJudge,
 )
@@ -137,15 +136,7 @@ class WatchLoop:
             summary["reason"] = summary["not_started"]
             self._say(f"watch: not started ({summary['not_started']})", red=True)
             return
-        policy = env.watch
-        judge = WatchJudge(
-            Policy(
-                policy.failure_limit,
-                policy.consecutive_failure_limit,
-                policy.unreachable_limit,
-                policy.min_rounds,
-            )
-        )
+        judge = WatchJudge(env.watch)
         exporter = self._exporter(env)
         summary.update(
             started=True,

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pytest_deploycheck.config.schema import WatchSettings
+
 Outcome = Literal["passed", "failed", "skipped"]
 # One letter per round in a check's history: the report's timeline.
 LETTER = {"passed": "P", "failed": "F", "skipped": "S"}
@@ -104,14 +106,6 @@ class CheckHistory:
         return self.rounds.count(b"P")
 
 
-@dataclass(frozen=True)
-class Policy:
-    failure_limit: int = 4
-    consecutive_failure_limit: int = 2
-    unreachable_limit: int = 4
-    min_rounds: int = 3
-
-
 @dataclass
 class Decision:
     verdict: Literal["green", "red", "inconclusive"]
@@ -121,7 +115,8 @@ class Decision:
 class WatchJudge:
     """Takes the rounds as they come; says when the window is decided before its end."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: WatchSettings) -> None:
+        """``policy``: the env's ``watch`` settings (its limits)."""
         self.policy = policy
         self.rounds = 0
         self.failed_rounds = 0
