@@ -32,6 +32,15 @@ def _version() -> str:
     return __version__
 
 
+def _queries(url: str, *queries: dict[str, object]) -> str:
+    """An env's ``watch.prometheus`` table with these queries (TOML)."""
+    lines = ["[envs.ref.watch.prometheus]", f'url = "{url}"']
+    for query in queries:
+        lines.append("[[envs.ref.watch.prometheus.queries]]")
+        lines.extend(f"{key} = {json.dumps(value)}" for key, value in query.items())
+    return "\n".join(lines) + "\n"
+
+
 def _summary(path: Path) -> dict[str, object]:
     data: dict[str, object] = json.loads(path.read_text())
     return data
@@ -254,24 +263,19 @@ def test_a_real_prometheus_scrapes_the_watch_and_its_queries_are_checks(
     with prometheus_server(("reference", host)) as prometheus:
         # The reference is scraped before the watch asks about it.
         wait_until(lambda: bool(prometheus.query('up{job="reference"} == 1')), 30, "a scrape")
+        scraped = 'up{job="reference"}'
+        counted = 'sum(http_requests_total{job="reference"})'
         suite_project.config(
             _config(
                 reference,
-                f"""
-[envs.ref.watch.prometheus]
-url = "{prometheus.url}"
-[[envs.ref.watch.prometheus.queries]]
-name = "reference scraped"
-query = 'up{{job="reference"}}'
-condition = "== 1"
-fresh_within_s = 30
-[[envs.ref.watch.prometheus.queries]]
-name = "requests counted"
-query = 'sum(http_requests_total{{job="reference"}})'
-condition = "> 0"
-""",
+                _queries(
+                    prometheus.url,
+                    {"name": "reference scraped", "query": scraped, "condition": "== 1",
+                     "fresh_within_s": 30},
+                    {"name": "requests counted", "query": counted, "condition": "> 0"},
+                ),
             )
-        )
+        )  # fmt: skip
         result = suite_project.run(
             "--env", "ref", "test_health.py", "--watch", "6s", "--watch-every", "0.5s",
             "--watch-metrics-port", str(prometheus.scraped_port), *FAST,
@@ -295,20 +299,14 @@ condition = "> 0"
         suite_project.config(
             _config(
                 reference,
-                f"""
-[envs.ref.watch.prometheus]
-url = "{prometheus.url}"
-[[envs.ref.watch.prometheus.queries]]
-name = "queue drained"
-query = 'deploycheck_no_such_series'
-condition = "< 10"
-[[envs.ref.watch.prometheus.queries]]
-name = "fresh"
-query = 'up{{job="reference"}}'
-fresh_within_s = 0.001
-""",
+                _queries(
+                    prometheus.url,
+                    {"name": "queue drained", "query": "deploycheck_no_such_series",
+                     "condition": "< 10"},
+                    {"name": "fresh", "query": scraped, "fresh_within_s": 0.001},
+                ),
             )
-        )
+        )  # fmt: skip
         result = suite_project.run(
             "--env", "ref", "test_health.py", "--watch", "20s", "--watch-every", "0.3s", *FAST
         )  # fmt: skip
