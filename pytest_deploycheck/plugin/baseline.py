@@ -256,7 +256,8 @@ class BaselineRun:
         self.summary["endpoints"] = rows
         self.summary["confidence"] = floors.confidence
         session.testscollected += len(reports)
-        for nodeid, outcome, message, properties in reports:
+        for nodeid, outcome, said, properties in reports:
+            message = self.context.redactor.text(said)  # an error's URL, a reason quoting it
             if outcome == "failed":
                 properties = [*properties, (CAUSE, message.splitlines()[0])]
             report_check(session, nodeid, outcome, message, properties=properties)  # type: ignore[arg-type]

@@ -313,6 +313,7 @@ class WatchLoop:
         redact = context.redactor.text
         for run in runs:
             run.message = redact(run.message)
+            run.evidence, run.replay = redact(run.evidence), redact(run.replay)
         worst_ms, worst_endpoint = self._latency(number, context.exchanges[mark:], target)
         del context.exchanges[mark:]  # judged: a watch of a day keeps no day of answers
         return Round(
