@@ -110,3 +110,12 @@ def test_a_green_report_says_so_first(
     assert seen["headline_top"] < 250
     assert "completed" in str(seen["text"])  # the job's states in the strip
     assert seen["scroll_width"] <= seen["client_width"]
+
+
+def test_a_chart_that_cannot_be_drawn_is_said_and_the_report_still_written() -> None:
+    from pytest_deploycheck.plugin.report_html import latency_chart
+
+    drawn = latency_chart([{"endpoint": "GET /x", "median_ms": 3.0, "max_ms": 5.0, "count": 1}], {})
+    assert drawn.startswith("<svg")
+    broken = [{"endpoint": "GET /x", "median_ms": 3.0, "max_ms": "n/a", "count": 1}]
+    assert latency_chart(broken, {}).startswith("<p>(no chart: TypeError: ")

@@ -177,7 +177,17 @@ def _latency(rows: list[dict[str, Any]], budgets: dict[str, float]) -> str:
 
 
 def latency_chart(rows: list[dict[str, Any]], budgets: dict[str, float]) -> str:
-    """Horizontal bars (median; a tick at the slowest; a red mark at the budget), as SVG."""
+    """Horizontal bars (median; a tick at the slowest; a red mark at the budget), as SVG; a
+    chart that cannot be drawn is said in its place (the report is still written)."""
+    try:
+        return _chart(rows, budgets)
+    except Exception as exc:  # noqa: BLE001  (a picture is not worth the report)
+        return (
+            f"<p>(no chart: {html.escape(type(exc).__name__)}: {html.escape(str(exc)[:200])})</p>"
+        )
+
+
+def _chart(rows: list[dict[str, Any]], budgets: dict[str, float]) -> str:
     try:
         import matplotlib
 
