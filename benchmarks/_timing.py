@@ -40,5 +40,6 @@ def report(label: str, times: list[float]) -> float:
     return median
 
 
-def pytest_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pytest", *args]
+def pytest_command(*args: str, python: str = sys.executable) -> list[str]:
+    """``python -m pytest ARGS``; ``python``: the interpreter of the install to measure."""
+    return [python, "-m", "pytest", *args]

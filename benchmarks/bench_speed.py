@@ -1,6 +1,14 @@
 """Issue 13's figures: how close the smoke verdict comes to the deployment's own pace.
 
-    python benchmarks/bench_speed.py [--runs 5] [--job-seconds 1.0]
+    python benchmarks/bench_speed.py [--runs 5] [--job-seconds 1.0] [--python PATH]
+
+``--python``: the interpreter whose install is measured (default: this one). The
+project's own ``.venv`` holds ``[all]``, development tools included (selenium brings
+trio, which hypothesis loads as a plugin when fuzzing starts); a team installs the
+README's extras. Measure that install with, for instance::
+
+    python3 -m venv /tmp/team && /tmp/team/bin/pip install -e ".[reference,anki,fuzz,report]"
+    python benchmarks/bench_speed.py --python /tmp/team/bin/python
 
 Against one reference deployment whose jobs take about ``--job-seconds``
 (``job_step_delay_s``; no auth rate limit, so both sides are judged on pace
@@ -54,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--job-seconds", type=float, default=1.0)
+    parser.add_argument("--python", default=sys.executable, help="the install to measure")
     args = parser.parse_args()
     state = Path(tempfile.mkdtemp())
     pdf = state / "sample.pdf"
@@ -63,7 +72,14 @@ def main() -> None:
     )
     # The deployment's auth limit is off: say so, or the run paces to the default 5/60s.
     smoke = pytest_command(
-        "--base-url", deployment.url, "--auth-rate-limit", "off", "-m", "smoke", *QUIET
+        "--base-url",
+        deployment.url,
+        "--auth-rate-limit",
+        "off",
+        "-m",
+        "smoke",
+        *QUIET,
+        python=args.python,
     )
     pytest_wall, pytest_phase, curl_wall, job_times = [], [], [], []
     # One run that is not counted: bytecode and hypothesis' caches written, as after a first run.
@@ -101,6 +117,7 @@ def main() -> None:
         shutil.rmtree(state, ignore_errors=True)
 
     print(f"== -m smoke vs a hand-written curl smoke, jobs of ~{args.job_seconds:g} s (paired)")
+    print(f"(pytest from {args.python})")
     wall = report("pytest -m smoke, wall (start-up included)", pytest_wall)
     phase = report("pytest -m smoke, test phase only", pytest_phase)
     curl = report("curl smoke script, wall", curl_wall)
@@ -112,13 +129,17 @@ def main() -> None:
     with_plugin = report(
         "pytest --co suites",
         time_command(
-            pytest_command("--co", "suites", "-o", LEAN, *QUIET), args.runs, ok_codes=(0, 5)
+            pytest_command("--co", "suites", "-o", LEAN, *QUIET, python=args.python),
+            args.runs,
+            ok_codes=(0, 5),
         ),
     )
     without = report(
         "pytest --co suites -p no:deploycheck",
         time_command(
-            pytest_command("--co", "suites", "-o", LEAN, "-p", "no:deploycheck", *QUIET),
+            pytest_command(
+                "--co", "suites", "-o", LEAN, "-p", "no:deploycheck", *QUIET, python=args.python
+            ),
             args.runs,
             ok_codes=(0, 5),
         ),

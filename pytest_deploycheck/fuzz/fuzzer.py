@@ -11,6 +11,7 @@ from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import CheckFailed, DeployCheckError, TargetUnreachable
 from pytest_deploycheck.fuzz.runner import FuzzReport, FuzzRun, is_protected, is_readable
 from pytest_deploycheck.run.client import DeployClient
+from pytest_deploycheck.run.heap import freeze_what_is_loaded
 from pytest_deploycheck.run.store import RunStore
 
 
@@ -75,6 +76,7 @@ class SchemaFuzzer:
                     raise CheckFailed(f"schema fuzzing needs the OpenAPI document: {exc}") from None
             try:
                 self._schema = schemathesis.openapi.from_dict(document.raw)
+                freeze_what_is_loaded()  # schemathesis and hypothesis, imported just now
             except Exception as exc:  # schemathesis' own loader errors
                 raise CheckFailed(
                     f"schemathesis cannot read the OpenAPI document from {document.source}: "

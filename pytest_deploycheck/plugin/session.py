@@ -22,6 +22,7 @@ from pytest_deploycheck.plugin.fixtures import EXCHANGES_FROM, RECOMMENDATIONS
 from pytest_deploycheck.plugin.reporting import RunReporting, redact_report
 from pytest_deploycheck.plugin.verdict import write_facts
 from pytest_deploycheck.properties import CAUSE, RECOMMENDATION, UNREACHABLE
+from pytest_deploycheck.run.heap import freeze_what_is_loaded
 from pytest_deploycheck.shipped import shipped
 
 
@@ -96,6 +97,7 @@ class DeployRun:
             )
             if "uploaded_job" in needs:
                 context.journey_ahead.start(needs)
+            freeze_what_is_loaded()  # start-up's modules: no collection walks them again
         return (yield)
 
     @pytest.hookimpl(tryfirst=True)

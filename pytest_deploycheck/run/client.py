@@ -112,6 +112,7 @@ class Exchange:
 _ID_IN_PATH = re.compile(r"/(?=[^/?#]*\d)[^/?#]{6,}")
 
 
+@functools.lru_cache(maxsize=4096)  # the passive checks ask for every answer, several times
 def same_origin(url: str, other: str) -> bool:
     """Whether two URLs share an origin as httpx writes it: scheme, lowercase host, the port
     with its default dropped (``https://API.example.com:443`` is ``https://api.example.com``).
@@ -123,6 +124,7 @@ def same_origin(url: str, other: str) -> bool:
     return bool(a.host) and (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
+@functools.lru_cache(maxsize=4096)
 def path_under(url: str, base_url: str) -> str | None:
     """``url``'s path below ``base_url`` (``/api/v1/jobs``), or None when it is not the
     target's: compared by normalised origin (scheme, lowercase host, default port dropped),
