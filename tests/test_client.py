@@ -86,3 +86,37 @@ def test_behind_an_egress_proxy_every_request_goes_through_it(
     for direct in (bypassed, ignored):
         assert direct.ret == 6, direct.stdout.str()[-1500:]  # unreachable: nothing resolves it
         direct.stdout.fnmatch_lines(["*could not reach GET http://deploycheck-target.invalid*"])
+
+
+def test_each_answer_carries_its_own_record_when_requests_overlap() -> None:
+    """Requests in flight at once (the fuzzer's workers): each response names its own
+    exchange, whatever the client recorded last."""
+    import asyncio
+    import threading
+
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from pytest_deploycheck.run.client import EXCHANGE
+    from tests.servers import serving
+
+    async def slow(request: object) -> PlainTextResponse:
+        await asyncio.sleep(0.4)
+        return PlainTextResponse("slow", status_code=500)
+
+    async def fast(request: object) -> PlainTextResponse:
+        return PlainTextResponse("fast")
+
+    app = Starlette(routes=[Route("/slow", slow), Route("/fast", fast)])
+    with serving(app) as url, DeployClient(env_for(url)) as client:
+        answers: dict[str, object] = {}
+        slow_one = threading.Thread(target=lambda: answers.update(slow=client.get("/slow")))
+        slow_one.start()
+        answers["fast"] = client.get("/fast")
+        slow_one.join(10)
+    for path, status in (("slow", 500), ("fast", 200)):
+        response = answers[path]
+        exchange = response.extensions[EXCHANGE]  # type: ignore[attr-defined]
+        assert exchange.url == f"{url}/{path}" and exchange.status == status
+    assert client.exchanges[-1].url == f"{url}/slow"  # the last recorded: not the fast one's

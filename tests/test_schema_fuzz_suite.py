@@ -77,6 +77,34 @@ def test_contract_fault_fails_the_smoke_subset(
     assert_no_plugin_traceback(result)
 
 
+def test_requests_in_flight_at_once_are_judged_as_if_sent_one_at_a_time(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    """fuzz.workers: the same seed finds the same problems, each cited with its own request
+    (with four in flight, the client's last exchange is often another request's)."""
+    faults.set("invalid-query-500")
+    found: dict[int, list[str]] = {}
+    for workers in (1, 4):
+        suite_project.config(
+            f'[envs.ref]\nbase_url = "{reference.url}"\nfuzz.workers = {workers}\n'
+        )
+        result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "--fuzz-seed", "14")
+        assert result.ret == 1
+        lines = result.stdout.lines
+        found[workers] = [
+            line.strip() for line in lines if "answered 500" in line or "replay: curl" in line
+        ]
+        # Every problem's replay is a request to the operation that failed.
+        failing = [i for i, line in enumerate(lines) if "Server error: answered 500" in line]
+        assert failing, result.stdout.str()
+        for index in failing:
+            operation = lines[index].split("- ", 1)[1].split(":", 1)[0]  # "GET /api/v1/jobs/"
+            method, path = operation.split(" ")
+            assert f"-X {method} '{reference.url}{path}?" in lines[index + 1], lines[index + 1]
+    # One at a time, the cited exchange is the last one sent: in flight, the same one is cited.
+    assert found[1] == found[4]
+
+
 @pytest.mark.parametrize(
     ("path", "message"),
     [

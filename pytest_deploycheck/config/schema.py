@@ -301,6 +301,9 @@ class FuzzSettings(_Model):
     negative: bool = True
     negative_data_rejection: bool = True
     rate_limit: str = "50/1s"  # fuzz requests, paced; "off" for none
+    # Requests in flight at once (schemathesis' --workers): the next example is drawn while
+    # the target answers; every answer is judged in the order drawn. 1: one at a time.
+    workers: int = Field(4, ge=1, le=32)
     # schemathesis' own filters (its --include-path, --exclude-tag …).
     include: OperationFilter = Field(default_factory=lambda: OperationFilter())
     exclude: OperationFilter = Field(default_factory=lambda: OperationFilter())

@@ -5,7 +5,9 @@ as schemathesis would send it, sent through the run's :class:`DeployClient`
 (its total deadline, its redacted record, so the passive analysers see every
 answer), and judged by schemathesis' checks. The run is bounded by an example
 count per operation and a time budget, paced by ``fuzz.rate_limit``, and waits
-out a 429's ``Retry-After`` once. Every failure comes with a curl command made
+out a 429's ``Retry-After`` once. Up to ``fuzz.workers`` requests are in flight at once
+(schemathesis' ``--workers``): hypothesis draws the next example while the target answers
+the last, and every answer is judged in the order it was drawn. Every failure comes with a curl command made
 from the recorded exchange (:mod:`pytest_deploycheck.evidence.replay`, as the
 passive checks make theirs), which reads the token from ``$DEPLOYCHECK_TOKEN``.
 
@@ -18,8 +20,11 @@ through an httpx client of one's own.
 from __future__ import annotations
 
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +34,7 @@ from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.config.schema import parse_rate_limit
 from pytest_deploycheck.errors import CheckFailed, DeployCheckError
 from pytest_deploycheck.evidence.replay import curl_command
-from pytest_deploycheck.run.client import DeployClient, Exchange
+from pytest_deploycheck.run.client import EXCHANGE, DeployClient, Exchange
 from pytest_deploycheck.run.pacing import RateBudget, retry_after_seconds
 
 if sys.version_info >= (3, 11):
@@ -84,6 +89,18 @@ class FuzzReport:
         return "\n".join(lines)
 
 
+Answer = tuple[httpx.Response, Exchange] | None  # None: not answered (see FuzzRun._send)
+
+
+@dataclass
+class _InFlight:
+    """One request sent from a worker thread, and how its answer will be judged."""
+
+    operation: str
+    answer: Future[Answer]
+    judge: Callable[[httpx.Response, Exchange], None]
+
+
 class FuzzRun:
     """One fuzz run against one env, with one token."""
 
@@ -116,6 +133,10 @@ class FuzzRun:
         self.pacer = RateBudget(
             calls, window, self.budget_s, setting="the fuzz time budget", kind="fuzz"
         )
+        self.workers = fuzz.workers
+        self._pool: ThreadPoolExecutor | None = None  # while run() sends from worker threads
+        self._in_flight: deque[_InFlight] = deque()
+        self._counting = threading.Lock()  # report.sent and .rate_limited, from the workers
         self.report = FuzzReport(seed=seed, mode=mode, left_out=list(left_out))
         self.gap_level = env.contract.undeclared_errors
         self.on_created = on_created
@@ -155,6 +176,8 @@ class FuzzRun:
                     f"the smoke user could not sign in ({self.signed_out})"
                 )
         self.report.operations = [op.label for op in operations]
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="deploycheck-fuzz")
+        self._pool = pool if self.workers > 1 else None
         try:
             for operation in operations:
                 for generation_mode in modes:
@@ -165,7 +188,12 @@ class FuzzRun:
                     self._fuzz(operation, generation_mode)
                 if is_protected(operation):
                     self._auth_enforced(operation)
+            self._settle(keep=0)
         finally:
+            # Cancelled (SIGTERM, Ctrl-C): what was not sent yet never is; what is on the way
+            # ends within its total deadline, and a job it created is already recorded.
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
             self.report.seconds = time.monotonic() - started
         if self._stopped is not None:
             raise self._stopped
@@ -247,12 +275,56 @@ class FuzzRun:
             self.report.gaps.append(text)
 
     def _send_and_judge(self, operation: Any, case: Any, generation_mode: Any) -> None:
+        def judge(response: httpx.Response, exchange: Exchange) -> None:
+            self._judge(operation, case, generation_mode, response, exchange)
+
+        self._dispatch(operation.label, case, judge)
+
+    def _dispatch(
+        self,
+        operation: str,
+        case: Any,
+        judge: Callable[[httpx.Response, Exchange], None],
+        *,
+        without_token: bool = False,
+    ) -> None:
+        """Send ``case`` (from a worker thread while run() has its pool) and judge its answer,
+        in the order the cases were drawn."""
+        if self._pool is None:
+            sent = self._send(case, without_token=without_token)
+            if sent is not None:
+                judge(*sent)
+            return
+        request = self._prepare(case, without_token=without_token)
+        answer = self._pool.submit(self._transmit, *request)
+        self._in_flight.append(_InFlight(operation, answer, judge))
+        self._settle(keep=2 * self.workers)  # a bounded window: memory stays flat
+
+    def _settle(self, keep: int) -> None:
+        """Judge the oldest answers until at most ``keep`` are in flight."""
+        while len(self._in_flight) > keep:
+            sent = self._in_flight.popleft()
+            try:
+                answered = sent.answer.result()
+                if answered is not None:
+                    sent.judge(*answered)
+            except Exception as exc:  # noqa: BLE001  (as _examples: a gap, not a finding)
+                self._note_once(
+                    sent.operation,
+                    f"{sent.operation}: an example could not be sent or judged "
+                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''})",
+                )
+
+    def _judge(
+        self,
+        operation: Any,
+        case: Any,
+        generation_mode: Any,
+        response: httpx.Response,
+        exchange: Exchange,
+    ) -> None:
         from schemathesis.core.failures import Failure
 
-        sent = self._send(case)
-        if sent is None:
-            return
-        response, exchange = sent
         try:
             case.validate_response(response, checks=self._checks(generation_mode))
         except (Failure, ExceptionGroups) as exc:  # one failure, or schemathesis' FailureGroup
@@ -326,11 +398,16 @@ class FuzzRun:
             checks.append(negative_data_rejection)
         return checks
 
-    def _send(
-        self, case: Any, *, without_token: bool = False
-    ) -> tuple[httpx.Response, Exchange] | None:
+    def _send(self, case: Any, *, without_token: bool = False) -> Answer:
         """The case as schemathesis would send it, through our client; None when it was not
         answered (the target is unreachable: the run stops; a 429 outlasting the budget)."""
+        return self._transmit(*self._prepare(case, without_token=without_token))
+
+    def _prepare(
+        self, case: Any, *, without_token: bool = False
+    ) -> tuple[str, str, str, dict[str, str], bytes | None]:
+        """Method, URL, path, headers and body: the case's bytes, as schemathesis means them
+        (made here, in the thread that drew the case: schemathesis stays in one thread)."""
         import requests
 
         kwargs = case.as_transport_kwargs(base_url=self.env.base_url)
@@ -351,37 +428,48 @@ class FuzzRun:
             and not (without_token and k.lower() == "authorization")
         }
         body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
+        return (
+            str(prepared.method),
+            str(prepared.url),
+            str(prepared.path_url),
+            headers,
+            body if isinstance(body, bytes) else None,
+        )
+
+    def _transmit(
+        self, method: str, url: str, path: str, headers: dict[str, str], body: bytes | None
+    ) -> Answer:
+        """Send one prepared request, paced, waiting out one 429 (any thread)."""
+        if self._stopped is not None:
+            return None  # the target went away while this one waited its turn
         for attempt in (1, 2):
             try:
-                self.pacer.spend(f"{prepared.method} {prepared.path_url}")
+                self.pacer.spend(f"{method} {path}")
             except CheckFailed:  # no time left to wait for the limit: not the target's fault
                 self.report.out_of_time = True
                 return None
             try:
-                response = self.client.request(
-                    str(prepared.method),
-                    str(prepared.url),
-                    headers=headers,
-                    content=body if isinstance(body, bytes) else None,
-                )
+                response = self.client.request(method, url, headers=headers, content=body)
             except DeployCheckError as exc:
                 # Unreachable, or past limits.max_body_bytes: stop here, not after hypothesis
                 # has replayed and shrunk the example against a target that is not there.
                 self._stopped = exc
                 return None
-            self.report.sent += 1
+            with self._counting:
+                self.report.sent += 1
             if response.status_code != 429 or attempt == 2:
                 break
-            self.report.rate_limited += 1
+            with self._counting:
+                self.report.rate_limited += 1
             wait = retry_after_seconds(response)
             if time.monotonic() + (wait or 1.0) + 1.0 >= self._deadline:
                 return None  # no time left to wait for the limit: not the target's fault
-            if not self.pacer.refused(wait, f"{prepared.method} {prepared.path_url}"):
+            if not self.pacer.refused(wait, f"{method} {path}"):
                 return None
         if response.status_code == 429:
             return None
-        exchange = self.client.exchanges[-1]
-        self._remember_created(prepared.method, prepared.path_url, response)
+        exchange: Exchange = response.extensions[EXCHANGE]
+        self._remember_created(method, path, response)  # at once: a cancelled run cleans it up
         return response, exchange
 
     def _remember_created(self, method: str | None, path: str, response: httpx.Response) -> None:
@@ -410,15 +498,18 @@ class FuzzRun:
             self._examples(operation, GenerationMode.POSITIVE, 1, drawn.append)
         if not drawn:
             return
-        sent = self._send(drawn[0], without_token=True)
-        if sent is not None and sent[0].status_code < 400:
-            self._add(
-                operation.label,
-                "auth enforced",
-                f"the document declares it protected, but it answered {sent[0].status_code} "
-                "to a request without a token",
-                sent[1],
-            )
+
+        def judge(response: httpx.Response, exchange: Exchange) -> None:
+            if response.status_code < 400:
+                self._add(
+                    operation.label,
+                    "auth enforced",
+                    f"the document declares it protected, but it answered "
+                    f"{response.status_code} to a request without a token",
+                    exchange,
+                )
+
+        self._dispatch(operation.label, drawn[0], judge, without_token=True)
 
 
 def _unreadable_reason(result: Any) -> str:

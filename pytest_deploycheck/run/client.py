@@ -38,6 +38,9 @@ from pytest_deploycheck.run.redaction import MASK, Redactor, is_textual
 # body cap for one request (a deck download).
 DEADLINE = "deploycheck.deadline"
 MAX_BODY = "deploycheck.max_body_bytes"
+# A response's own record (response.extensions[EXCHANGE]): the one to cite when several
+# requests are in flight at once, where the client's last exchange may be another's.
+EXCHANGE = "deploycheck.exchange"
 # How much of a textual answer the passive analysers see (contract, leaks); an excerpt of
 # EXCERPT_CHARS is what reports show.
 KEPT_BODY_CHARS = 1_000_000
@@ -267,7 +270,10 @@ class DeployClient(httpx.Client):
         if "json" in response.headers.get("content-type", "") and not streamed:
             with contextlib.suppress(ValueError):
                 self.redactor.learn_from_json(response.json())
-        self._record(request, response, started_at, elapsed)
+        response.extensions = {
+            **response.extensions,
+            EXCHANGE: self._record(request, response, started_at, elapsed),
+        }
         return response
 
     def _no_credentials_elsewhere(self, request: httpx.Request) -> None:
@@ -307,7 +313,7 @@ class DeployClient(httpx.Client):
         started_at: datetime,
         elapsed_ms: float,
         error: str = "",
-    ) -> None:
+    ) -> Exchange:
         redact = self.redactor
         request_bytes = ""
         try:
@@ -348,6 +354,7 @@ class DeployClient(httpx.Client):
         self.exchanges.append(exchange)
         if self._on_exchange is not None:
             self._on_exchange(exchange)
+        return exchange
 
 
 _REPLAYED_BYTES = 65_536
