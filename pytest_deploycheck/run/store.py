@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from filelock import FileLock
 from pytest_deploycheck.errors import DeployCheckError
 
 STORE_FILE = "run.json"
+# How often a waiter looks at the lock (filelock's default is 50 ms): the smoke user's
+# sign-in ends a few milliseconds after its answer, and the first check waits for it.
+_POLL_S = 0.005
 
 
 @dataclass
@@ -60,11 +64,14 @@ class RunStore:
         self.identity = identity or {}
         self._lock = FileLock(str(state_dir / (STORE_FILE + ".lock")), timeout=600)
 
+    def _locked(self) -> AbstractContextManager[object]:
+        return self._lock.acquire(poll_interval=_POLL_S)
+
     def pending_user(
         self, label: str, email: str, password: str, username: str | None = None
     ) -> None:
         """A throwaway user about to be registered: known to the ledger before it exists."""
-        with self._lock:
+        with self._locked():
             data = self._read()
             pending = {"email": email, "password": password, "username": username}
             data.setdefault("pending", {})[label] = pending
@@ -78,7 +85,7 @@ class RunStore:
         """``create()``'s result, made once per run by whichever process asks first and read
         by the others (a sign-in, the journey's upload); a failure is remembered too, so the
         others neither repeat nor spend rate limits on it."""
-        with self._lock:
+        with self._locked():
             saved = self._read().get(section, {}).get(key)
             if saved is None:
                 try:
@@ -95,7 +102,7 @@ class RunStore:
 
     def replace_user(self, user: RunUser) -> None:
         """A user whose session was renewed (a watch keeps its users signed in)."""
-        with self._lock:
+        with self._locked():
             self._save("users", user.label, asdict(user))
 
     def users(self) -> list[RunUser]:
@@ -111,14 +118,14 @@ class RunStore:
     def record(self, owner: str, kind: str, resource_id: str) -> None:
         """Remember a resource (``job``, ``deck``) a check created, for the cleanup."""
         item = {"owner": owner, "kind": kind, "id": resource_id}
-        with self._lock:
+        with self._locked():
             data = self._read()
             if item not in data["created"]:  # every xdist worker sees the shared job's deck
                 data["created"].append(item)
                 self._write(data)
 
     def forget(self, kind: str, resource_id: str) -> None:
-        with self._lock:
+        with self._locked():
             data = self._read()
             data["created"] = [
                 c for c in data["created"] if not (c["kind"] == kind and c["id"] == resource_id)
@@ -126,7 +133,7 @@ class RunStore:
             self._write(data)
 
     def contents(self) -> dict[str, Any]:
-        with self._lock:
+        with self._locked():
             return self._read()
 
     def _read(self) -> dict[str, Any]:
