@@ -177,3 +177,38 @@ def test_a_cancelled_load_run_leaves_no_locust_behind(tmp_path: Path) -> None:
         time.sleep(0.2)
     assert not locusts(), output[-2000:]
     assert run.returncode == 2, output[-2000:]  # interrupted, as Ctrl-C
+
+
+def test_sigterm_while_fuzz_requests_wait_on_the_target_ends_the_run_at_once(
+    tmp_path: Path,
+) -> None:
+    """The fuzzer's requests in flight (fuzz.workers) do not hold a cancelled run: the
+    target answers signed-in reads after 30 s, the run ends well before, cleaned up."""
+    with running_reference() as reference:
+        faults = Faults(reference)
+        faults.set("slow-reads=30000")
+        (tmp_path / "test_schema_fuzz.py").write_text((SUITES / "test_schema_fuzz.py").read_text())
+        (tmp_path / "deploycheck.toml").write_text(
+            f'[envs.staging]\nbase_url = "{reference.url}"\nauth.rate_limit = "off"\n'
+            "timeouts.read = 60\n"
+        )
+        run = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "--env", "staging", "-m", "smoke", "-v",
+             "-p", "no:cacheprovider", "test_schema_fuzz.py"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        assert run.stdout is not None
+        seen = ""
+        while "test_schema_fuzzing_smoke_subset" not in seen:  # -v: the test has started
+            chunk = os.read(run.stdout.fileno(), 4096).decode()
+            assert chunk, seen
+            seen += chunk
+        time.sleep(3)  # GET /auth/me, the fourth operation, is on its way and waits 30 s
+        began = time.monotonic()
+        run.send_signal(signal.SIGTERM)
+        output, _ = run.communicate(timeout=60)
+        took = time.monotonic() - began
+        faults.close()
+    assert run.returncode == pytest.ExitCode.INTERRUPTED, output[-2000:]
+    assert "cleanup: deleted 1 user" in output, output[-2000:]
+    assert took < 10, f"the cancelled run took {took:.0f} s to end:\n{output[-2000:]}"

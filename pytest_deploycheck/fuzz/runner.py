@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.config.schema import parse_rate_limit
 from pytest_deploycheck.errors import CheckFailed, DeployCheckError
 from pytest_deploycheck.evidence.replay import curl_command
+from pytest_deploycheck.fuzz.senders import Senders
 from pytest_deploycheck.run.client import EXCHANGE, DeployClient, Exchange
 from pytest_deploycheck.run.pacing import RateBudget, retry_after_seconds
 
@@ -134,7 +135,7 @@ class FuzzRun:
             calls, window, self.budget_s, setting="the fuzz time budget", kind="fuzz"
         )
         self.workers = fuzz.workers
-        self._pool: ThreadPoolExecutor | None = None  # while run() sends from worker threads
+        self._pool: Senders | None = None  # while run() sends from worker threads
         self._in_flight: deque[_InFlight] = deque()
         self._counting = threading.Lock()  # report.sent and .rate_limited, from the workers
         self.report = FuzzReport(seed=seed, mode=mode, left_out=list(left_out))
@@ -176,8 +177,9 @@ class FuzzRun:
                     f"the smoke user could not sign in ({self.signed_out})"
                 )
         self.report.operations = [op.label for op in operations]
-        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="deploycheck-fuzz")
-        self._pool = pool if self.workers > 1 else None
+        pool = Senders(self.workers) if self.workers > 1 else None
+        self._pool = pool
+        finished = False
         try:
             for operation in operations:
                 for generation_mode in modes:
@@ -189,10 +191,13 @@ class FuzzRun:
                 if is_protected(operation):
                     self._auth_enforced(operation)
             self._settle(keep=0)
+            finished = True
         finally:
-            # Cancelled (SIGTERM, Ctrl-C): what was not sent yet never is; what is on the way
-            # ends within its total deadline, and a job it created is already recorded.
-            pool.shutdown(wait=True, cancel_futures=True)
+            if pool is not None:
+                # Cancelled (SIGTERM, Ctrl-C): what was not sent never is; what is on the way
+                # has a moment to be answered (a job it created is recorded for the cleanup).
+                pool.close((sent.answer for sent in self._in_flight), 0 if finished else 2.0)
+                self._in_flight.clear()
             self._pool = None
             self.report.seconds = time.monotonic() - started
         if self._stopped is not None:
@@ -442,6 +447,9 @@ class FuzzRun:
         """Send one prepared request, paced, waiting out one 429 (any thread)."""
         if self._stopped is not None:
             return None  # the target went away while this one waited its turn
+        if time.monotonic() >= self._deadline:
+            self.report.out_of_time = True  # drawn in time, its turn came after the budget
+            return None
         for attempt in (1, 2):
             try:
                 self.pacer.spend(f"{method} {path}")
