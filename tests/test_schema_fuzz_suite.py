@@ -105,6 +105,35 @@ def test_requests_in_flight_at_once_are_judged_as_if_sent_one_at_a_time(
     assert found[1] == found[4]
 
 
+@pytest.mark.parametrize("workers", [1, 4])
+def test_a_bug_of_ours_while_sending_fails_the_check_naming_it(
+    suite_project: SuiteProject, reference: Reference, workers: int
+) -> None:
+    """Our own code raising on the way (not the target, not schemathesis) is no recommendation
+    and no pass: the fuzzing stops and the check fails as the plugin's bug, from a worker
+    thread too."""
+    suite_project.config(f'[envs.ref]\nbase_url = "{reference.url}"\nfuzz.workers = {workers}\n')
+    suite_project.pytester.makeconftest(
+        """
+        from pytest_deploycheck.fuzz import runner
+
+        runner.EXCHANGE = "a bug planted by the test"  # the runner reads an answer's record
+        """
+    )
+    result = suite_project.pytester.runpytest_subprocess(
+        "--env", "ref", SUITE, "-m", "smoke", "-p", "no:cacheprovider", "-rf", "--fuzz-seed=3"
+    )
+    assert result.ret == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*internal error in pytest-deploycheck *: test_schema_fuzz.py::"
+            "test_schema_fuzzing_smoke_subset (call) raised KeyError: 'a bug planted by the test' "
+            "at pytest_deploycheck.fuzz.runner:*; this is a bug of the plugin, not of the target*"
+        ]
+    )
+    assert "could not be sent" not in result.stdout.str()
+
+
 @pytest.mark.parametrize(
     ("path", "message"),
     [

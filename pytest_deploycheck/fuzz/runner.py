@@ -145,6 +145,9 @@ class FuzzRun:
         self._seen: set[tuple[str, str]] = set()
         self._first_valid: dict[str, Any] = {}  # operation -> its first valid example
         self._stopped: DeployCheckError | None = None  # the target could not be reached
+        # Our own code raised while sending or judging: the run stops and raises it, so the
+        # check fails naming the bug instead of passing with a recommendation.
+        self._bug: Exception | None = None
         self._upload_path = env.api_prefix + env.paths.upload
 
     @property
@@ -200,12 +203,14 @@ class FuzzRun:
                 self._in_flight.clear()
             self._pool = None
             self.report.seconds = time.monotonic() - started
+        if self._bug is not None:
+            raise self._bug
         if self._stopped is not None:
             raise self._stopped
         return self.report
 
     def _done(self) -> bool:
-        if self._stopped is not None:
+        if self._stopped is not None or self._bug is not None:
             return True
         if time.monotonic() >= self._deadline:
             self.report.out_of_time = True
@@ -238,13 +243,9 @@ class FuzzRun:
             try:
                 on_case(case)
             except Exception as exc:  # noqa: BLE001  (never a failing example: no shrinking)
-                # schemathesis could not serialise or judge this case (an unsupported media
-                # type, say): a gap in what was fuzzed, not a finding about the target.
-                self._note_once(
-                    operation.label,
-                    f"{operation.label}: an example could not be sent or judged "
-                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''})",
-                )
+                # Raised again when the run ends: a failing example would be replayed and
+                # shrunk by hypothesis, sending more requests.
+                self._bug = self._bug or exc
 
         try:
             examples()
@@ -295,30 +296,41 @@ class FuzzRun:
     ) -> None:
         """Send ``case`` (from a worker thread while run() has its pool) and judge its answer,
         in the order the cases were drawn."""
-        if self._pool is None:
-            sent = self._send(case, without_token=without_token)
-            if sent is not None:
-                judge(*sent)
+        try:
+            request = self._prepare(case, without_token=without_token)
+        except Exception as exc:  # noqa: BLE001  (schemathesis could not serialise it: a gap)
+            self._cannot(operation, "sent", exc)
             return
-        request = self._prepare(case, without_token=without_token)
-        answer = self._pool.submit(self._transmit, *request)
+        if self._pool is None:
+            answer: Future[Answer] = Future()
+            try:
+                answer.set_result(self._transmit(*request))
+            except Exception as exc:  # noqa: BLE001  (ours: settled below, as from a worker)
+                answer.set_exception(exc)
+        else:
+            answer = self._pool.submit(self._transmit, *request)
         self._in_flight.append(_InFlight(operation, answer, judge))
-        self._settle(keep=2 * self.workers)  # a bounded window: memory stays flat
+        self._settle(keep=2 * self.workers if self._pool is not None else 0)
 
     def _settle(self, keep: int) -> None:
-        """Judge the oldest answers until at most ``keep`` are in flight."""
+        """Judge the oldest answers until at most ``keep`` are in flight. What our own code
+        raised on the way (not the target, not schemathesis) stops the run as a bug."""
         while len(self._in_flight) > keep:
             sent = self._in_flight.popleft()
             try:
                 answered = sent.answer.result()
                 if answered is not None:
                     sent.judge(*answered)
-            except Exception as exc:  # noqa: BLE001  (as _examples: a gap, not a finding)
-                self._note_once(
-                    sent.operation,
-                    f"{sent.operation}: an example could not be sent or judged "
-                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''})",
-                )
+            except Exception as exc:  # noqa: BLE001  (raised again at the end of run())
+                self._bug = self._bug or exc
+
+    def _cannot(self, operation: str, what: str, exc: Exception) -> None:
+        """A case schemathesis could not serialise or judge: a gap, once per operation."""
+        said = str(exc).splitlines()[0][:160] if str(exc) else ""
+        self._note_once(
+            operation,
+            f"{operation}: an example could not be {what} ({type(exc).__name__}: {said})",
+        )
 
     def _judge(
         self,
@@ -336,6 +348,8 @@ class FuzzRun:
             for failure in getattr(exc, "exceptions", [exc]):
                 if isinstance(failure, Failure):
                     self._failed(operation.label, failure, response.status_code, exchange)
+        except Exception as exc:  # noqa: BLE001  (schemathesis could not judge this answer)
+            self._cannot(operation.label, "judged", exc)
         budget = self.env.latency_ms.default
         elapsed_ms = exchange.elapsed_ms
         if elapsed_ms > budget:
