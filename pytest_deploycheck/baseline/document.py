@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Any
 
-_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+from pytest_deploycheck.evidence.openapi import HTTP_METHODS, pointed_at
 
 
 def shape(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -22,7 +22,7 @@ def shape(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for path, item in (document.get("paths") or {}).items():
         if not isinstance(item, dict):
             continue
-        for method in _METHODS:
+        for method in HTTP_METHODS:
             operation = item.get(method)
             if not isinstance(operation, dict):
                 continue
@@ -93,10 +93,7 @@ def _resolved(node: Any, document: dict[str, Any], depth: int) -> Any:
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/"):
-            target: Any = document
-            for part in ref[2:].split("/"):
-                target = target.get(part, {}) if isinstance(target, dict) else {}
-            return _resolved(target, document, depth + 1)
+            return _resolved(pointed_at(document, ref), document, depth + 1)
         return {key: _resolved(value, document, depth + 1) for key, value in node.items()}
     if isinstance(node, list):
         return [_resolved(value, document, depth + 1) for value in node]

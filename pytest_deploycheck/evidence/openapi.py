@@ -128,16 +128,23 @@ class OpenApiDocument:
             ref = str(node["$ref"])
             if not ref.startswith("#/"):
                 return {}
-            target: Any = self.data
-            for part in ref[2:].split("/"):
-                target = target.get(part.replace("~1", "/").replace("~0", "~"), {})
-            node = target
+            node = pointed_at(self.data, ref)
             seen += 1
         return node if isinstance(node, dict) else {}
 
     def media_types(self, operation: Operation, status_key: str) -> list[str]:
         response = self.resolve(operation.responses.get(status_key) or {})
         return list((response.get("content") or {}).keys())
+
+
+def pointed_at(document: Any, ref: str) -> Any:
+    """What a local reference (``#/components/schemas/Deck``) names in ``document``; ``{}``
+    where nothing is (JSON Pointer: ``~1`` is ``/``, ``~0`` is ``~``)."""
+    target: Any = document
+    for part in ref.removeprefix("#/").split("/"):
+        key = part.replace("~1", "/").replace("~0", "~")
+        target = target.get(key, {}) if isinstance(target, dict) else {}
+    return target
 
 
 def load(env: TargetEnv, client: Any) -> OpenApiDocument:
