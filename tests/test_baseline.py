@@ -17,7 +17,7 @@ from scipy import stats
 from pytest_deploycheck.baseline.judge import compare_errors, compare_latency
 from pytest_deploycheck.baseline.record import RunRecord, baseline_for
 from pytest_deploycheck.config.schema import BaselineSettings
-from tests.conftest import SuiteProject, running_reference
+from tests.conftest import Faults, SuiteProject, running_reference
 
 FAST = ["-p", "no:randomly", "--passive-checks=off"]
 
@@ -142,14 +142,8 @@ def test_a_slower_release_fails_against_the_previous_one_and_a_clean_one_passes(
     assert "baseline: this run (green, version 1.4.1) recorded in" in output
     assert len(list((store / "ref").glob("*.json"))) == 1
 
-    with running_reference(version="1.4.2", control_token="t") as slower:
-        import httpx
-
-        httpx.put(
-            slower.url + "/_deploycheck/faults",
-            json={"faults": ["slow-reads=250"]},
-            headers={"X-Fault-Token": "t"},
-        ).raise_for_status()
+    with running_reference(version="1.4.2") as slower:
+        Faults(slower).set("slow-reads=250")
         code, output, verdict = _run(suite_project, slower.url, store, out)
     assert code == 1, output
     # Each slower endpoint is one failed check, in one sentence; the others pass.
@@ -240,14 +234,8 @@ def test_an_endpoint_the_baseline_read_never_vanishes_from_the_comparison(
     with running_reference(version="1.4.1") as previous:
         code, output, _ = _run(suite_project, previous.url, store, out)
     assert code == 0, output
-    with running_reference(version="1.4.2", control_token="t") as broken:
-        import httpx
-
-        httpx.put(
-            broken.url + "/_deploycheck/faults",
-            json={"faults": ["health-503"]},
-            headers={"X-Fault-Token": "t"},
-        ).raise_for_status()
+    with running_reference(version="1.4.2") as broken:
+        Faults(broken).set("health-503")
         suite_project.config(
             f'[envs.ref]\nbase_url = "{broken.url}"\nauth.rate_limit = "off"\n'
             "[envs.ref.baseline]\npace_per_s = 400\nsamples = 12\n"
