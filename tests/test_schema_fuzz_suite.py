@@ -36,7 +36,7 @@ def test_healthy_deployment_passes_and_prints_its_seed(
     result.stdout.fnmatch_lines(
         [
             "deploycheck: schema fuzzing seed 1234 (replay with --fuzz-seed 1234)",
-            "schema fuzzing (smoke, seed 1234): * requests to * operations in *",
+            "schema fuzzing (smoke, seed 1234): * requests to 16 of 16 operations in *",
         ]
     )
 
@@ -381,7 +381,7 @@ def test_a_service_whose_sign_in_fails_still_fuzzes_its_public_operations(
             "POST http://127.0.0.1:*/api/v1/auth/register -> 500 Internal Server Error, expected "
             "200 or 201 (registering the throwaway smoke user *",
             "(so the protected operations were not fuzzed; schema fuzzing (smoke, seed 1): "
-            "* requests to 4 operations in *, nothing wrong with those)",
+            "* requests to 4 of 4 operations in *, nothing wrong with those)",
             "left out: 12 protected operations (GET /api/v1/auth/me, *): the smoke user could not "
             "sign in (POST http://127.0.0.1:*/api/v1/auth/register -> 500*",
         ]
@@ -423,7 +423,7 @@ def test_nothing_to_fuzz_is_a_skip_and_a_minimum_makes_it_a_failure(
     result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(
-        ["*nothing to fuzz: schema fuzzing (smoke, seed *): 0 requests to 0 operations in *"]
+        ["*nothing to fuzz: schema fuzzing (smoke, seed *): 0 requests to 0 of 0 operations in *"]
     )
     suite_project.config(base + "fuzz.min_operations = 1\n")
     result = suite_project.run("--env", "ref", SUITE, "-m", "smoke", "-rfE")

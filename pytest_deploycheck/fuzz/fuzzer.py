@@ -137,7 +137,7 @@ class SchemaFuzzer:
         lines = [report.summary(), *(f"left out: {why}" for why in report.left_out)]
         self.section("\n".join(lines))
         self._judge_coverage(report, sign_in_failed)
-        self.examined(f"{report.sent} requests to {len(report.operations)} operations")
+        self.examined(f"{report.sent} requests to {len(report.reached)} operations")
         if report.failures:
             first = report.failures[0]
             cause = f"schema fuzzing: {first.operation}: {first.check}"
@@ -157,7 +157,7 @@ class SchemaFuzzer:
     def _judge_coverage(self, report: FuzzReport, sign_in_failed: DeployCheckError | None) -> None:
         """A run that fuzzed nothing never passes: a skip that says why, or a failure when the
         env asks for a minimum (fuzz.min_operations)."""
-        fuzzed = len(report.operations) if report.sent else 0
+        fuzzed = len(report.reached)  # answered: an operation in scope is not one examined
         minimum = self.env.fuzz.min_operations
         why = "; ".join(report.left_out) or "the document declares no operation"
         if minimum and fuzzed < minimum:

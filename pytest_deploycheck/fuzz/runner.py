@@ -62,7 +62,8 @@ class FuzzFailure:
 class FuzzReport:
     seed: int
     mode: str  # "smoke" or "full"
-    operations: list[str] = field(default_factory=list)
+    operations: list[str] = field(default_factory=list)  # in scope
+    reached: set[str] = field(default_factory=set)  # of those, the ones that answered
     left_out: list[str] = field(default_factory=list)
     sent: int = 0
     seconds: float = 0.0
@@ -76,7 +77,8 @@ class FuzzReport:
         budget = ", time budget reached" if self.out_of_time else ""
         return (
             f"schema fuzzing ({self.mode}, seed {self.seed}): {self.sent} requests to "
-            f"{len(self.operations)} operations in {self.seconds:.1f} s ({rate:.0f}/s){budget}"
+            f"{len(self.reached)} of {len(self.operations)} operations in {self.seconds:.1f} s "
+            f"({rate:.0f}/s){budget}"
         )
 
     def message(self) -> str:
@@ -320,6 +322,7 @@ class FuzzRun:
             try:
                 answered = sent.answer.result()
                 if answered is not None:
+                    self.report.reached.add(sent.operation)
                     sent.judge(*answered)
             except Exception as exc:  # noqa: BLE001  (raised again at the end of run())
                 self._bug = self._bug or exc

@@ -42,6 +42,7 @@ def run_stateful(run: FuzzRun, steps: int) -> None:
             if sent is None:
                 raise _Stop
             steps_sent.append(sent[1])
+            run.report.reached.add(case.operation.label)
             return Response.from_any(sent[0])
 
     configured = settings(
