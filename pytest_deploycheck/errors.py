@@ -68,3 +68,24 @@ class DocumentNotServed(DocumentUnavailable):
 
 class ClientMissing(DeployCheckError):
     """A library a check needs is not installed."""
+
+
+# Set on an exception raised in a forked process and handed back (run.forked): where in this
+# package it was raised, since its traceback stayed in the process that ended.
+RAISED_AT = "deploycheck_raised_at"
+
+
+def raised_at(exc: BaseException) -> str:
+    """Where in this package ``exc`` was raised ("pytest_deploycheck.fuzz.runner:120"), the
+    innermost of its frames that is ours; "" when none is."""
+    carried = getattr(exc, RAISED_AT, None)
+    if isinstance(carried, str):
+        return carried
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        if "pytest_deploycheck" in tb.tb_frame.f_code.co_filename:
+            module = tb.tb_frame.f_globals.get("__name__", "?")
+            where = f"{module}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where

@@ -105,6 +105,77 @@ def test_requests_in_flight_at_once_are_judged_as_if_sent_one_at_a_time(
     assert found[1] == found[4]
 
 
+def run_in_own_process(project: SuiteProject, *args: str) -> pytest.RunResult:
+    """A run in a process of its own, as CI starts one: one thread at its start, so the smoke
+    subset is forked ahead (runs in this process, an xdist worker's, fuzz in-process)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DEPLOYCHECK_AUTH_RATE_LIMIT", "off")
+        return project.pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+def test_the_smoke_subset_fuzzed_ahead_is_judged_as_if_the_check_had_fuzzed(
+    suite_project: SuiteProject, reference: Reference, faults: Faults
+) -> None:
+    """fuzz.ahead: the same seed finds the same problems, cited with the same requests, in a
+    process of its own as in the check's; its requests are in the check's report."""
+    faults.set("invalid-query-500")
+    found: dict[bool, list[str]] = {}
+    for ahead in (True, False):
+        suite_project.config(
+            f'[envs.ref]\nbase_url = "{reference.url}"\nfuzz.ahead = {str(ahead).lower()}\n'
+        )
+        result = run_in_own_process(
+            suite_project, "--env", "ref", SUITE, "-m", "smoke", "--fuzz-seed", "14"
+        )
+        assert result.ret == 1, result.stdout.str()
+        output = result.stdout.str()
+        assert ("fuzzed ahead: in a process of its own" in output) is ahead, output[-3000:]
+        assert "Bearer ey" not in output  # the token its process signed in with, too
+        found[ahead] = [
+            line.strip()
+            for line in result.stdout.lines
+            if "answered 500" in line or "replay: curl" in line
+        ]
+        assert found[ahead], output[-3000:]
+        # The failing requests, recorded where they were sent, are in the check's report.
+        result.stdout.fnmatch_lines(
+            ["*deploycheck: HTTP exchanges*", "* GET http://127.0.0.1:*/api/v1/*-> 500 *"]
+        )
+        assert_no_plugin_traceback(result)
+    assert found[True] == found[False]
+
+
+def test_a_fuzz_process_that_dies_fails_the_check_naming_it(
+    suite_project: SuiteProject, reference: Reference
+) -> None:
+    """Ended by the kernel or a bug before it answered: no pass, no vanished check."""
+    suite_project.config(f'[envs.ref]\nbase_url = "{reference.url}"\n')
+    suite_project.pytester.makeconftest(
+        """
+        import os
+
+        from pytest_deploycheck.fuzz import runner
+
+        RUN = os.getpid()
+
+        def run(self):
+            assert os.getpid() != RUN, "fuzzed in the run's own process, not ahead"
+            os._exit(3)  # the fuzzing process ends mid-run
+
+        runner.FuzzRun.run = run
+        """
+    )
+    result = run_in_own_process(suite_project, "--env", "ref", SUITE, "-m", "smoke", "-rf")
+    assert result.ret == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*internal error in pytest-deploycheck *: test_schema_fuzz.py::"
+            "test_schema_fuzzing_smoke_subset (call) raised RuntimeError: the forked process "
+            "(pid *) ended (exit code 3) before it answered at pytest_deploycheck.run.forked:*"
+        ]
+    )
+
+
 @pytest.mark.parametrize("workers", [1, 4])
 def test_a_bug_of_ours_while_sending_fails_the_check_naming_it(
     suite_project: SuiteProject, reference: Reference, workers: int
@@ -281,14 +352,17 @@ def test_stateful_run_follows_links_and_finds_what_only_a_sequence_shows(
     assert_no_plugin_traceback(result)
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["in-the-check", "forked-ahead"])
 def test_jobs_a_fuzzed_upload_creates_are_cleaned_up(
     suite_project: SuiteProject,
     reference: Reference,
     faults: Faults,
     monkeypatch: pytest.MonkeyPatch,
+    ahead: bool,
 ) -> None:
     """An account that stays (not a throwaway user whose deletion takes its jobs along): the
-    jobs fuzzing created must go by themselves."""
+    jobs fuzzing created must go by themselves, also those the smoke subset's own process
+    created (recorded in the run's store, deleted by the run)."""
     email, password = "fuzz-uploads@example.com", "account-password-123"
     httpx.post(
         reference.api_url + "/auth/register",
@@ -301,13 +375,20 @@ def test_jobs_a_fuzzed_upload_creates_are_cleaned_up(
     suite_project.config(
         f'[envs.staging]\nbase_url = "{reference.url}"\n'
         'auth.mode = "account"\nauth.email = "${SMOKE_EMAIL}"\nauth.password = "${SMOKE_PASSWORD}"\n'
-        'fuzz = { examples = 8, negative = false, include = { paths = ["/upload/"] } }\n'
+        "fuzz = { examples = 8, smoke_examples = 8, negative = false, "
+        'include = { paths = ["/upload/"] } }\n'
     )
     # A fixed seed: with some seeds no generated upload is valid (an empty file, bad
     # custom_tags), so nothing is created and nothing cleaned (seed 3520444600 failed CI).
-    result = suite_project.run(
-        "--env", "staging", SUITE, "-m", "fuzz", "-k", "not stateful", "--fuzz-seed", "1"
-    )
+    if ahead:
+        result = run_in_own_process(
+            suite_project, "--env", "staging", SUITE, "-m", "smoke", "--fuzz-seed", "1", "-rA"
+        )
+        result.stdout.fnmatch_lines(["*fuzzed ahead: in a process of its own*"])
+    else:
+        result = suite_project.run(
+            "--env", "staging", SUITE, "-m", "fuzz", "-k", "not stateful", "--fuzz-seed", "1"
+        )
     result.stdout.fnmatch_lines(["cleanup: deleted * job*"])
     jobs = f"SELECT COUNT(*) FROM jobs WHERE user_id = '{user_id}'"
     assert reference.rows(jobs) == [(0,)]

@@ -304,6 +304,9 @@ class FuzzSettings(_Model):
     # Requests in flight at once (schemathesis' --workers): the next example is drawn while
     # the target answers; every answer is judged in the order drawn. 1: one at a time.
     workers: int = Field(4, ge=1, le=32)
+    # The smoke subset in a process of its own, started with the run (Linux, no other
+    # threads): generating examples then takes the machine's other core, not the checks'.
+    ahead: bool = True
     # schemathesis' own filters (its --include-path, --exclude-tag …).
     include: OperationFilter = Field(default_factory=lambda: OperationFilter())
     exclude: OperationFilter = Field(default_factory=lambda: OperationFilter())

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from pytest_deploycheck.config import TargetEnv
+from pytest_deploycheck.errors import raised_at
 from pytest_deploycheck.evidence.replay import curl_command
 from pytest_deploycheck.run.client import Exchange, endpoint_of, path_under
 
@@ -132,17 +133,11 @@ def internal_error(what: str, exc: BaseException) -> str:
     """The line that names a bug of ours: what failed, the exception, the plugin's version."""
     from pytest_deploycheck._version import __version__
 
-    where = ""
-    tb = exc.__traceback__
-    while tb is not None:
-        if "pytest_deploycheck" in tb.tb_frame.f_code.co_filename:
-            module = tb.tb_frame.f_globals.get("__name__", "?")
-            where = f" at {module}:{tb.tb_lineno}"
-        tb = tb.tb_next
+    where = raised_at(exc)
     return (
         f"internal error in pytest-deploycheck {__version__}: {what} raised "
-        f"{type(exc).__name__}: {exc}{where}; this is a bug of the plugin, not of the target: "
-        "please report it"
+        f"{type(exc).__name__}: {exc}{f' at {where}' if where else ''}; this is a bug of the "
+        "plugin, not of the target: please report it"
     )
 
 

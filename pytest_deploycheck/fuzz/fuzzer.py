@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pytest
@@ -29,6 +30,16 @@ class FuzzContext(Protocol):
     def client(self) -> DeployClient: ...
 
 
+@dataclass
+class Fuzzed:
+    """A fuzz run's report, and why the smoke user could not sign in (its protected
+    operations then left out): what the checking process judges."""
+
+    report: FuzzReport
+    sign_in_failed: DeployCheckError | None = None
+    ahead: bool = False  # fuzzed in a process of its own from the run's start (fuzz.ahead)
+
+
 class SchemaFuzzer:
     """Runs schemathesis against the target through the run's client (see :mod:`.runner`)."""
 
@@ -40,8 +51,12 @@ class SchemaFuzzer:
         recommend: Callable[[str], None],
         section: Callable[[str], None],
         examined: Callable[[str], None] = lambda what: None,
+        ahead: Callable[[str], Fuzzed | None] = lambda mode: None,
     ) -> None:
         self.context = context
+        # The run in ``mode`` already done elsewhere (the smoke subset, in a process of its
+        # own from the run's start), or None: it is done here.
+        self.ahead = ahead
         self.env = context.reach()
         self.sign_in = sign_in  # the smoke user's token, asked for only when an operation needs one
         self.seed = seed
@@ -86,7 +101,8 @@ class SchemaFuzzer:
 
     def run(self, mode: str) -> FuzzReport:
         """``mode`` "smoke" (a few examples per operation) or "full" (the env's fuzz budget)."""
-        return self._judge(lambda run: run.run(), mode)
+        fuzzed = self.ahead(mode)
+        return self.judge(fuzzed if fuzzed is not None else self.fuzz(mode))
 
     def run_stateful(self) -> FuzzReport:
         """The deeper run over the document's OpenAPI links (fuzz.stateful)."""
@@ -96,9 +112,13 @@ class SchemaFuzzer:
             run_stateful(run, self.env.fuzz.stateful_steps)
             return run.report
 
-        return self._judge(stateful, "stateful")
+        return self.judge(self.fuzz("stateful", stateful))
 
-    def _judge(self, how: Callable[[FuzzRun], FuzzReport], mode: str) -> FuzzReport:
+    def fuzz(
+        self, mode: str, how: Callable[[FuzzRun], FuzzReport] = lambda run: run.run()
+    ) -> Fuzzed:
+        """Fuzz the selected operations (``how``: the run's kind), not yet judged: whatever
+        process does it, the check that asked judges it (:meth:`judge`)."""
         from pytest_deploycheck.fuzz.selection import select
 
         allowed, _ = self.context.destructive_allowed
@@ -131,10 +151,16 @@ class SchemaFuzzer:
                 if sign_in_failed is None
                 else str(sign_in_failed).splitlines()[0][:300],
             )
-            report = how(run)
+            return Fuzzed(how(run), sign_in_failed)
+
+    def judge(self, fuzzed: Fuzzed) -> FuzzReport:
+        """The check's verdict on a run: its section, recommendations and failures."""
+        report, sign_in_failed = fuzzed.report, fuzzed.sign_in_failed
         for gap in report.gaps:
             self.recommend(gap)
         lines = [report.summary(), *(f"left out: {why}" for why in report.left_out)]
+        if fuzzed.ahead:
+            lines.append("fuzzed ahead: in a process of its own, from the run's start (fuzz.ahead)")
         self.section("\n".join(lines))
         self._judge_coverage(report, sign_in_failed)
         self.examined(f"{report.sent} requests to {len(report.reached)} operations")

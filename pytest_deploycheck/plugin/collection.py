@@ -16,7 +16,9 @@ _WAITS_FOR_JOB = frozenset({"finished_job", "deck", "deck_report"})
 EMBEDDED_FOR_LOAD = {"auth_rate_limit": 0, "cards_limit_month": 1_000_000}
 
 
-def _run_order(item: pytest.Item) -> int:
+def run_order(item: pytest.Item) -> float:
+    """0: the others; 1: checks that spend the auth rate limit; 2: checks that wait for the job
+    (the smoke subset's fuzzing, when forked ahead, runs between: see fuzz_ahead)."""
     names = set(getattr(item, "fixturenames", ()))
     if names & _WAITS_FOR_JOB or item.get_closest_marker("waits_for_job"):
         return 2
@@ -109,7 +111,7 @@ class Collection:
             for item in items:
                 if item.get_closest_marker("destructive"):
                     item.add_marker(skip)
-        items.sort(key=_run_order)
+        items.sort(key=run_order)
 
     def pytest_report_collectionfinish(
         self, config: pytest.Config, items: list[pytest.Item]

@@ -25,6 +25,7 @@ from pytest_deploycheck.run.redaction import Redactor
 from pytest_deploycheck.run.store import RunStore, RunUser
 
 if TYPE_CHECKING:
+    from pytest_deploycheck.plugin.fuzz_ahead import FuzzAhead
     from pytest_deploycheck.plugin.journey_ahead import JourneyAhead
 
 
@@ -48,10 +49,14 @@ class DeployContext:
     _embedded_target: TargetEnv | None = None
     _reach_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _journey_ahead: JourneyAhead | None = None
+    _fuzz_ahead: FuzzAhead | None = None
     _auth_budget: AuthBudget | None = None
     _store: RunStore | None = None
     on_wait: Callable[[str], None] | None = None  # progress of a long wait (terminal)
     passive_reviewed: bool = False  # the passive checks already ran (before a watch)
+    passive_on: bool = False  # this process reviews every answer at the end (--passive-checks)
+    # The passive review's OpenAPI document, loaded while the journey's job ran (a RunEvidence).
+    prepared_evidence: object | None = None
     watch: dict[str, object] | None = None  # the watch window's summary, for the verdict
     baseline: dict[str, object] | None = None  # the comparison with the last green release
     # Settings the embedded deployment starts with besides the env's (a load run's: no auth
@@ -75,6 +80,15 @@ class DeployContext:
             self._journey_ahead = JourneyAhead(self)
         return self._journey_ahead
 
+    @property
+    def fuzz_ahead(self) -> FuzzAhead:
+        """The smoke subset's fuzzing, forked when the run starts (where it is)."""
+        if self._fuzz_ahead is None:
+            from pytest_deploycheck.plugin.fuzz_ahead import FuzzAhead
+
+            self._fuzz_ahead = FuzzAhead(self)
+        return self._fuzz_ahead
+
     def run_facts(self) -> dict[str, object]:
         """What this process saw that the verdict reports: latencies, the timeline, the version."""
         target = self.target or self.env
@@ -88,7 +102,9 @@ class DeployContext:
         return {**self.facts, "latency": latency}
 
     def stop_background(self) -> None:
-        """Stop what runs in the background (the journey ahead) before cleanup."""
+        """Stop what runs in the background (the fuzzing and journey ahead) before cleanup."""
+        if self._fuzz_ahead is not None:
+            self._fuzz_ahead.stop()
         if self._journey_ahead is not None:
             self._journey_ahead.stop()
 

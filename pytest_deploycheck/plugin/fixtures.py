@@ -20,6 +20,7 @@ schema_fuzzer  schemathesis against the target's OpenAPI document, bounded (per 
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -211,9 +212,7 @@ def schema_fuzzer(
     from pytest_deploycheck.fuzz.fuzzer import SchemaFuzzer
 
     context = deploy_context(request.config)
-    try:
-        import schemathesis  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("schemathesis") is None:  # imported where it fuzzes
         pytest.skip("schema fuzzing needs schemathesis: pip install 'pytest-deploycheck[fuzz]'")
     if not (deploy_env.contract.openapi_path or deploy_env.contract.openapi_file):
         pytest.skip(
@@ -232,7 +231,13 @@ def schema_fuzzer(
         note_examined(request.node, what)
 
     return SchemaFuzzer(
-        context, sign_in, fuzz_seed(request.config), recommend, section, examined=looked_at
+        context,
+        sign_in,
+        fuzz_seed(request.config),
+        recommend,
+        section,
+        examined=looked_at,
+        ahead=context.fuzz_ahead.result,
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg
+from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg, warm_up_anki
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import ConfigError
 from pytest_deploycheck.run.client import DeployClient, Exchange
@@ -43,9 +43,9 @@ def sample_pdf_for(context: DeployContext) -> bytes:
     return path.read_bytes()
 
 
-def _import_anki() -> None:
-    with contextlib.suppress(ImportError):
-        import anki.collection  # noqa: F401
+def _warm_up_anki() -> None:
+    with contextlib.suppress(Exception):  # the deck's own check reports what is wrong
+        warm_up_anki()
 
 
 class _Outcome:
@@ -188,8 +188,15 @@ class JourneyAhead:
     def _while_the_job_runs(self, client: DeployClient) -> None:
         """Work the journey's later checks will need, done now rather than after the job."""
         if self._needs & {"deck_report"}:
-            # Anki's engine takes ~0.15 s to import: not on the critical path.
-            threading.Thread(target=_import_anki, name="deploycheck-anki", daemon=True).start()
+            # Anki's engine takes ~0.25 s to import and start: not on the critical path.
+            threading.Thread(target=_warm_up_anki, name="deploycheck-anki", daemon=True).start()
+        if self.context.passive_on:
+            threading.Thread(
+                target=self._prepare_evidence,
+                args=(client.env,),
+                name="deploycheck-evidence",
+                daemon=True,
+            ).start()
         if "other_user" in self._needs:
             threading.Thread(
                 target=self._sign_in_other,
@@ -197,6 +204,15 @@ class JourneyAhead:
                 name="deploycheck-other",
                 daemon=True,
             ).start()
+
+    def _prepare_evidence(self, target: TargetEnv) -> None:
+        from pytest_deploycheck.plugin.passive import prepare_evidence
+
+        try:
+            with DeployClient(target, self.context.redactor, on_exchange=self._record) as client:
+                self.context.prepared_evidence = prepare_evidence(self.context, client)
+        except Exception:  # noqa: S110  (the review loads it again, and reports what is wrong)
+            pass
 
     def _sign_in_other(self, target: TargetEnv) -> None:
         try:

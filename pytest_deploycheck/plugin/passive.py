@@ -18,7 +18,7 @@ from pytest_deploycheck.evidence.review import load_document, read_exchanges, re
 from pytest_deploycheck.plugin.context import DeployContext
 from pytest_deploycheck.plugin.synthetic import report_check
 from pytest_deploycheck.properties import CAUSE, EXAMINED, HEADER_POLICY_CAUSE, RECOMMENDATION
-from pytest_deploycheck.run.client import Exchange
+from pytest_deploycheck.run.client import DeployClient, Exchange
 
 SUITE = "passive"  # the report entries' "file": passive::contract
 
@@ -44,16 +44,26 @@ def review_the_run(session: pytest.Session, context: DeployContext) -> list[Anal
     return results
 
 
+def prepare_evidence(context: DeployContext, client: DeployClient) -> RunEvidence:
+    """What the review needs besides the answers (the OpenAPI document, the validator
+    library), had while the run waits on the target's job: the review only reviews."""
+    import jsonschema  # noqa: F401  (the contract's body validators)
+
+    evidence = RunEvidence(env=context.reach())
+    load_document(evidence, client)
+    return evidence
+
+
 def _review(
     context: DeployContext, analysers: list[Analyser], exchanges: list[Exchange]
 ) -> list[AnalyserResult]:
     if not any(e.status is not None for e in exchanges):
         why = f"nothing to examine: none of the run's {len(exchanges)} requests was answered"
         return [AnalyserResult(a.name, a.title, skipped=why) for a in analysers]
-    target = context.reach()
-    evidence = RunEvidence(env=target)
-    with context.client() as client:
-        load_document(evidence, client)
+    evidence = context.prepared_evidence
+    if not isinstance(evidence, RunEvidence):
+        with context.client() as client:
+            evidence = prepare_evidence(context, client)
     return review(analysers, exchanges, evidence)
 
 

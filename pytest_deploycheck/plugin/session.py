@@ -86,7 +86,9 @@ class DeployRun:
             distributed = session.config.pluginmanager.has_plugin(
                 "dsession"
             )  # xdist counts its own
-            if session.config.getoption("deploycheck_passive") == "on" and not distributed:
+            passive = session.config.getoption("deploycheck_passive") == "on"
+            context.passive_on = passive and not context.is_worker
+            if passive and not distributed:
                 from pytest_deploycheck.evidence import ANALYSERS
 
                 # The passive checks report at the end: the progress counts them from the start.
@@ -95,9 +97,10 @@ class DeployRun:
             needs = frozenset(
                 name for item in runnable for name in getattr(item, "fixturenames", ())
             )
+            freeze_what_is_loaded()  # start-up's modules: no collection walks them again
+            context.fuzz_ahead.start(session, runnable)  # a fork: before our threads start
             if "uploaded_job" in needs:
                 context.journey_ahead.start(needs)
-            freeze_what_is_loaded()  # start-up's modules: no collection walks them again
         return (yield)
 
     @pytest.hookimpl(tryfirst=True)

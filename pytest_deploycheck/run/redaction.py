@@ -84,6 +84,11 @@ class Redactor:
                 if value and len(value) >= _MIN_SECRET_LENGTH and not _a_short_number(value):
                     self._secrets.add(value)
 
+    def secrets(self) -> list[str]:
+        """What it redacts (to hand to the run's other process: a forked fuzz run's tokens)."""
+        with self._lock:
+            return sorted(self._secrets)
+
     def learn_from_json(self, data: Any) -> None:
         """Remember every value under a sensitive key (``access_token`` …) of a JSON body."""
         if isinstance(data, dict):

@@ -1,0 +1,170 @@
+"""Work done in a forked copy of this process, its result handed back through a pipe.
+
+For CPU-bound Python that would otherwise hold this process's one interpreter lock
+while the rest of the run waits on the target (the smoke run's schema fuzzing: see
+``plugin/fuzz_ahead.py``). The copy starts with everything this process has loaded
+and resolved, runs one function on the machine's other core, sends back what it
+returned (or the exception it raised, with where in this package it was raised)
+and exits without running anything of pytest's.
+
+Forked only where that is safe: on Linux, and while this process runs one thread (a
+fork copies only the thread that calls it; a lock another thread held stays held in
+the copy). Written with ``os.fork`` rather than ``multiprocessing``: its child flushes
+the standard streams and runs its finalizers on the way out, and inside a pytest run
+those streams are pytest's capture, shared with this process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from pytest_deploycheck.errors import RAISED_AT, raised_at
+
+T = TypeVar("T")
+
+
+def why_not_fork() -> str | None:
+    """None when a fork is safe here; else why work stays in this process."""
+    if sys.platform != "linux" or not hasattr(os, "fork"):
+        return f"work is forked on Linux only (this is {sys.platform})"
+    if threading.active_count() > 1:
+        names = sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
+        return f"this process runs other threads ({', '.join(names)})"
+    return None
+
+
+def portable(exc: BaseException) -> BaseException:
+    """``exc`` as it can cross to another process: itself, carrying where it was raised,
+    when it pickles; else a RuntimeError naming it."""
+    where = raised_at(exc)
+    try:
+        setattr(exc, RAISED_AT, where)
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001  (any exception of a library's that does not pickle)
+        carried = RuntimeError(f"{type(exc).__name__}: {exc}")
+        setattr(carried, RAISED_AT, where)
+        return carried
+
+
+class Forked(Generic[T]):
+    """``work()`` running in a forked copy of this process (see :func:`why_not_fork`)."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the copy: never returns into the caller
+            os.close(read_end)
+            _run_and_exit(work, write_end)
+        os.close(write_end)
+        self.pid = pid
+        self._read_end = read_end
+        self._received = bytearray()
+        self._eof = False
+        self._status: int | None = None
+
+    def result(self, timeout: float) -> T:
+        """What ``work()`` returned, waiting up to ``timeout`` s; raises what it raised.
+        A copy that ends without answering, or takes longer, is a RuntimeError naming it."""
+        self._read(time.monotonic() + timeout)
+        if not self._eof:
+            self.stop(grace=0)
+            raise RuntimeError(
+                f"the forked process (pid {self.pid}) did not answer within {timeout:g} s"
+            )
+        return self._outcome()
+
+    def stop(self, grace: float) -> T | None:
+        """End the copy: what it sent when it had finished; else SIGTERM (its work is
+        interrupted as by Ctrl-C), ``grace`` s to send what it has, then SIGKILL. Returns what
+        it returned by then (None when it answered nothing or raised)."""
+        if not self._eof:
+            self._read(time.monotonic())  # already done and waiting to be read?
+        if not self._eof and self._alive():
+            os.kill(self.pid, signal.SIGTERM)
+            self._read(time.monotonic() + grace)
+        if not self._eof:
+            if self._alive():
+                os.kill(self.pid, signal.SIGKILL)
+            self._eof = True
+        self._reap(block=True)
+        try:
+            return self._outcome()
+        except BaseException:  # noqa: BLE001  (stopping: what it raised is nobody's verdict)
+            return None
+
+    def _read(self, deadline: float) -> None:
+        while not self._eof:
+            remaining = max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self._read_end], [], [], remaining)
+            if not ready:
+                return
+            chunk = os.read(self._read_end, 1 << 16)
+            if not chunk:
+                self._eof = True
+                os.close(self._read_end)
+                return
+            self._received += chunk
+
+    def _outcome(self) -> T:
+        self._reap(block=True)
+        if not self._received:
+            raise RuntimeError(
+                f"the forked process (pid {self.pid}) ended ({self._how_it_ended()}) "
+                "before it answered"
+            )
+        kind, value = pickle.loads(bytes(self._received))
+        if kind == "raised":
+            raise value
+        return value
+
+    def _alive(self) -> bool:
+        self._reap(block=False)
+        return self._status is None
+
+    def _reap(self, block: bool) -> None:
+        if self._status is not None:
+            return
+        try:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere
+            self._status = 0
+            return
+        if pid:
+            self._status = status
+
+    def _how_it_ended(self) -> str:
+        status = self._status or 0
+        if os.WIFSIGNALED(status):
+            return f"killed by signal {os.WTERMSIG(status)}"
+        return f"exit code {os.waitstatus_to_exitcode(status)}"
+
+
+def _run_and_exit(work: Callable[[], Any], write_end: int) -> None:
+    """In the copy: run, send, and leave at once (no atexit, no flush, no pytest teardown)."""
+    code = 0
+    try:
+        try:
+            message: tuple[str, Any] = ("returned", work())
+        except BaseException as exc:  # noqa: BLE001  (handed back, raised there)
+            message = ("raised", portable(exc))
+        # Stopped from here on would leave half an answer: SIGTERM and Ctrl-C wait for the exit.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+        try:
+            data = pickle.dumps(message)
+        except Exception as exc:  # noqa: BLE001  (a result that does not pickle: our bug)
+            data = pickle.dumps(("raised", portable(exc)))
+        with os.fdopen(write_end, "wb") as out:
+            out.write(data)
+    except BaseException:  # noqa: BLE001  (nothing left to tell: the parent sees no answer)
+        code = 1
+    finally:
+        os._exit(code)

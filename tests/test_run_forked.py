@@ -1,0 +1,85 @@
+"""Work in a forked copy of the process (run.forked): what it returns or raises comes back,
+where it was raised is named, and a copy that hangs or dies is ended and said so."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from pytest_deploycheck.errors import raised_at
+from pytest_deploycheck.evidence.finding import internal_error
+from pytest_deploycheck.run.forked import Forked, why_not_fork
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forking needs os.fork")
+
+
+def test_the_work_runs_in_another_process_and_its_result_comes_back() -> None:
+    forked = Forked(lambda: (os.getpid(), {"examples": 44}))
+    pid, value = forked.result(timeout=30)
+    assert pid == forked.pid != os.getpid()
+    assert value == {"examples": 44}
+
+
+def test_what_the_work_raised_is_raised_here_naming_where_it_was_raised() -> None:
+    forked = Forked(lambda: raised_at(None))  # type: ignore[arg-type]  (a bug in our code)
+    with pytest.raises(AttributeError) as caught:
+        forked.result(timeout=30)
+    assert raised_at(caught.value).startswith("pytest_deploycheck.errors:")
+    message = internal_error("the smoke subset", caught.value)
+    assert " raised AttributeError: " in message
+    assert " at pytest_deploycheck.errors:" in message
+
+
+def test_an_exception_that_does_not_pickle_comes_back_as_its_name_and_message() -> None:
+    class LocalError(Exception):  # not importable: pickle cannot send it
+        pass
+
+    def work() -> None:
+        raise LocalError("drawn from a strategy that broke")
+
+    with pytest.raises(RuntimeError, match="^LocalError: drawn from a strategy that broke$"):
+        Forked(work).result(timeout=30)
+
+
+def test_a_copy_that_ends_without_answering_is_said_so() -> None:
+    forked = Forked(lambda: os._exit(3))
+    with pytest.raises(RuntimeError, match=r"ended \(exit code 3\) before it answered"):
+        forked.result(timeout=30)
+
+
+def test_a_copy_that_does_not_answer_in_time_is_stopped() -> None:
+    forked = Forked(lambda: time.sleep(60))
+    began = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"did not answer within 0.5 s"):
+        forked.result(timeout=0.5)
+    assert time.monotonic() - began < 10
+    with pytest.raises(ChildProcessError):  # stopped and reaped: nothing left behind
+        os.waitpid(forked.pid, os.WNOHANG)
+
+
+def test_stopping_keeps_what_a_finished_copy_sent_and_ends_one_still_working() -> None:
+    finished = Forked(lambda: 7)
+    time.sleep(0.5)
+    assert finished.stop(grace=2) == 7
+    working = Forked(lambda: time.sleep(60))
+    began = time.monotonic()
+    assert working.stop(grace=1) is None
+    assert time.monotonic() - began < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(working.pid, os.WNOHANG)
+
+
+def test_no_fork_while_another_thread_runs() -> None:
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, name="held-open", daemon=True)
+    thread.start()
+    try:
+        why = why_not_fork()
+    finally:
+        release.set()
+        thread.join()
+    assert why is not None
+    assert "held-open" in why or "linux" in why.lower()
