@@ -35,6 +35,10 @@ def why_not_fork() -> str | None:
     """None when a fork is safe here; else why work stays in this process."""
     if sys.platform != "linux" or not hasattr(os, "fork"):
         return f"work is forked on Linux only (this is {sys.platform})"
+    for thread in threading.enumerate():
+        # A timer cancelled a moment ago (the deadline of a request just answered) is ending.
+        if isinstance(thread, threading.Timer) and thread.finished.is_set():
+            thread.join(0.5)
     if threading.active_count() > 1:
         names = sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
         return f"this process runs other threads ({', '.join(names)})"
