@@ -162,6 +162,42 @@ def test_fault_is_caught_by_the_right_check(
     assert_no_plugin_traceback(result)
 
 
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ("", "deck: 53* bytes; archive ok; *; Anki import: ok: * notes imported"),
+        ("deck-unimportable", "*Anki's own import: failed: NotFoundError: *No such notetype*"),
+        ("deck-corrupt", "FAILED test_journey.py::test_deck_is_an_anki_package - *"),
+    ],
+)
+def test_the_deck_is_checked_in_a_process_of_its_own(
+    suite_project: SuiteProject, reference: Reference, faults: Faults, fault: str, expected: str
+) -> None:
+    """Anki's engine never loads into a run started as CI starts one (its import and its
+    teardown at exit cost the run 0.25 s): a forked copy, started with the run, checks the
+    deck when it arrives, with the same verdicts."""
+    if fault:
+        faults.set(fault)
+    suite_project.pytester.makeconftest(
+        """
+        import sys
+
+        def pytest_unconfigure(config):
+            with open("anki-loaded.txt", "w") as out:
+                out.write(str("anki" in sys.modules))
+        """
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DEPLOYCHECK_AUTH_RATE_LIMIT", "off")
+        result = suite_project.pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--base-url", reference.url, "test_journey.py", "-rfE"
+        )
+    assert result.ret == (1 if fault else 0), result.stdout.str()
+    result.stdout.fnmatch_lines([expected])
+    assert (suite_project.pytester.path / "anki-loaded.txt").read_text() == "False"
+    assert_no_plugin_traceback(result)
+
+
 def test_stuck_job_fails_at_the_deadline(
     suite_project: SuiteProject, reference: Reference, faults: Faults
 ) -> None:

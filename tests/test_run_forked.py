@@ -95,3 +95,26 @@ def test_a_timer_cancelled_a_moment_ago_is_no_reason_to_stay() -> None:
     why = why_not_fork()
     assert why is None or "deadline-of-the-probe" not in why
     assert not timer.is_alive()
+
+
+def test_work_that_takes_input_prepares_first_then_waits_for_it() -> None:
+    """The deck checker's shape: Anki's engine started ahead, the deck given when it arrives."""
+    prepared: list[str] = []
+    forked = Forked(
+        lambda deck: (deck, prepared),
+        before=lambda: prepared.append("engine started"),
+        takes_input=True,
+        niceness=10,
+    )
+    forked.give(b"PK\x03\x04 a deck")
+    assert forked.result(timeout=30) == (b"PK\x03\x04 a deck", ["engine started"])
+    assert prepared == []  # it was the copy's list that changed
+
+
+def test_work_never_given_its_input_ends_when_stopped() -> None:
+    forked = Forked(lambda deck: deck, takes_input=True)
+    began = time.monotonic()
+    assert forked.stop(grace=2) is None
+    assert time.monotonic() - began < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forked.pid, os.WNOHANG)

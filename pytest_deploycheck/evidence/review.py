@@ -29,9 +29,14 @@ def write_exchanges(state_dir: Path, exchanges: Iterable[Exchange]) -> None:
             out.write(json.dumps(exchange.to_dict(), ensure_ascii=False) + "\n")
 
 
-def read_exchanges(state_dir: Path) -> list[Exchange]:
-    found: list[Exchange] = []
+def read_exchanges(state_dir: Path, own: Iterable[Exchange] = ()) -> list[Exchange]:
+    """The run's exchanges, in the order they started: the other processes' files (xdist
+    workers') and ``own``, this process's, which it need not write to read back."""
+    found: list[Exchange] = list(own)
+    mine = f"{EXCHANGES_PREFIX}{os.getpid()}.jsonl"
     for path in sorted(state_dir.glob(f"{EXCHANGES_PREFIX}*.jsonl")):
+        if path.name == mine:
+            continue  # this process's are ``own``
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except OSError:

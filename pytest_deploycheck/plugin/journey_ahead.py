@@ -11,6 +11,7 @@ checks and nowhere else. The thread stops when the run ends, before cleanup.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
@@ -21,6 +22,7 @@ from pytest_deploycheck.checks.apkg import DeckReport, validate_apkg, warm_up_an
 from pytest_deploycheck.config import TargetEnv
 from pytest_deploycheck.errors import ConfigError
 from pytest_deploycheck.run.client import DeployClient, Exchange
+from pytest_deploycheck.run.forked import Forked, why_not_fork
 from pytest_deploycheck.target import journey
 from pytest_deploycheck.target.sample_pdf import make_pdf
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from pytest_deploycheck.plugin.context import DeployContext
 
 T = TypeVar("T")
+_DECK_CHECK_S = 120.0  # Anki importing the deck, in its own process
 
 
 def sample_pdf_for(context: DeployContext) -> bytes:
@@ -82,11 +85,14 @@ class JourneyAhead:
         self._lock = threading.Lock()
         self.exchanges: list[Exchange] = []  # handed to the journey's checks when collected
         self._needs: frozenset[str] = frozenset()
+        self._deck_checker: Forked[DeckReport] | None = None
 
     def start(self, needs: frozenset[str] = frozenset()) -> None:
         """Start in the background (idempotent); ``needs``: the fixtures the selected checks use."""
         with self._lock:
             if self._thread is None:
+                if "deck_report" in needs:
+                    self._fork_deck_checker()  # before the thread: a fork copies one thread
                 self._needs = needs  # fixed once the thread runs: it decides what it fetches
                 self._thread = threading.Thread(
                     target=self._run, name="deploycheck-journey", daemon=True
@@ -110,12 +116,34 @@ class JourneyAhead:
         """The deck validated (Anki's import included) in the background; None when not asked."""
         return self._wait_optional(self._report, DeckReport)
 
+    def _fork_deck_checker(self) -> None:
+        """Anki's engine in a forked copy, started now, validating the deck once it is here:
+        its import (~0.2 s of CPU) is not the run's, and neither is its teardown at exit
+        (~0.05 s). Where a fork is not safe, or Anki is not installed, the deck is validated
+        here."""
+        env = self.context.env
+        if env is None or why_not_fork() is not None or importlib.util.find_spec("anki") is None:
+            return
+        min_notes = env.journey.min_notes
+
+        def validate(deck: tuple[bytes, str | None]) -> DeckReport:
+            content, content_type = deck
+            return validate_apkg(content, min_notes=min_notes, content_type=content_type)
+
+        # Lowest priority: the deck arrives after the job, a second or more from now.
+        self._deck_checker = Forked(validate, before=warm_up_anki, takes_input=True, niceness=10)
+
     def _validate(self, deck: journey.DownloadedDeck) -> DeckReport:
         env = self.context.env
         assert env is not None
-        report = validate_apkg(
-            deck.content, min_notes=env.journey.min_notes, content_type=deck.content_type
-        )
+        checker = self._deck_checker
+        if checker is not None:
+            checker.give((deck.content, deck.content_type))
+            report = checker.result(timeout=_DECK_CHECK_S)
+        else:
+            report = validate_apkg(
+                deck.content, min_notes=env.journey.min_notes, content_type=deck.content_type
+            )
         self.context.facts["deck"] = report.summary()
         return report
 
@@ -125,6 +153,8 @@ class JourneyAhead:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+        if self._deck_checker is not None:
+            self._deck_checker.stop(grace=1.0)
         self._hand_over_exchanges()  # what no check collected still counts: the passive checks
 
     def _wait(self, outcome: _Outcome, kind: type[T]) -> T:
@@ -187,7 +217,7 @@ class JourneyAhead:
 
     def _while_the_job_runs(self, client: DeployClient) -> None:
         """Work the journey's later checks will need, done now rather than after the job."""
-        if self._needs & {"deck_report"}:
+        if self._needs & {"deck_report"} and self._deck_checker is None:
             # Anki's engine takes ~0.25 s to import and start: not on the critical path.
             threading.Thread(target=_warm_up_anki, name="deploycheck-anki", daemon=True).start()
         if self.context.passive_on:

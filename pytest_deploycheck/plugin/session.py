@@ -80,19 +80,12 @@ class DeployRun:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Any:
-        """Start the journey's upload ahead when a selected, runnable check needs its job."""
+        """Start ahead what the selected, runnable checks will wait for: the smoke subset's
+        fuzzing (forked) and the journey's upload and job (a thread), in that order."""
         context = self.context
         if context.env is not None and not session.config.option.collectonly:
-            distributed = session.config.pluginmanager.has_plugin(
-                "dsession"
-            )  # xdist counts its own
             passive = session.config.getoption("deploycheck_passive") == "on"
             context.passive_on = passive and not context.is_worker
-            if passive and not distributed:
-                from pytest_deploycheck.evidence import ANALYSERS
-
-                # The passive checks report at the end: the progress counts them from the start.
-                session.testscollected += len(ANALYSERS)
             runnable = [item for item in session.items if not item.get_closest_marker("skip")]
             needs = frozenset(
                 name for item in runnable for name in getattr(item, "fixturenames", ())
@@ -101,6 +94,12 @@ class DeployRun:
             context.fuzz_ahead.start(session, runnable)  # a fork: before our threads start
             if "uploaded_job" in needs:
                 context.journey_ahead.start(needs)
+            if passive and not session.config.pluginmanager.has_plugin("dsession"):
+                from pytest_deploycheck.evidence import ANALYSERS
+
+                # The passive checks report at the end: the progress counts them from the
+                # start (xdist counts its own).
+                session.testscollected += len(ANALYSERS)
         return (yield)
 
     @pytest.hookimpl(tryfirst=True)
@@ -163,10 +162,6 @@ class DeployRun:
             context.notes.extend(context.cleanup())
         except DeployCheckError as exc:
             context.notes.append(f"cleanup failed: {exc}")
-        if state_dir is not None:
-            write_exchanges(
-                state_dir, context.exchanges
-            )  # the controller's, the cleanup's included
         reporting: RunReporting | None = config.pluginmanager.get_plugin(RunReporting.NAME)
         if reporting is None or context.env is None:
             return

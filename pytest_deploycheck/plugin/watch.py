@@ -210,10 +210,8 @@ class WatchLoop:
         context = self.context
         passive = session.config.getoption("deploycheck_passive") == "on"
         if passive and context.state_dir is not None and context.exchanges:
-            from pytest_deploycheck.evidence.review import write_exchanges
             from pytest_deploycheck.plugin.passive import review_the_run
 
-            write_exchanges(context.state_dir, context.exchanges)
             review_the_run(session, context)
             context.passive_reviewed = True
         return not session.testsfailed

@@ -16,6 +16,7 @@ those streams are pytest's capture, shared with this process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
@@ -60,20 +61,51 @@ def portable(exc: BaseException) -> BaseException:
 
 
 class Forked(Generic[T]):
-    """``work()`` running in a forked copy of this process (see :func:`why_not_fork`)."""
+    """``work()`` running in a forked copy of this process (see :func:`why_not_fork`).
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    With ``takes_input``, the copy first runs ``before()`` (what can be done ahead: an
+    import, an engine's start), then waits for the one value :meth:`give` sends it and
+    runs ``work(value)``. ``niceness``: how much lower its CPU priority is (``os.nice``):
+    work ahead of time should not slow what the run waits for now."""
+
+    def __init__(
+        self,
+        work: Callable[..., T],
+        *,
+        before: Callable[[], object] | None = None,
+        takes_input: bool = False,
+        niceness: int = 0,
+    ) -> None:
         read_end, write_end = os.pipe()
+        input_read, input_write = os.pipe() if takes_input else (-1, -1)
         pid = os.fork()
         if pid == 0:  # the copy: never returns into the caller
             os.close(read_end)
-            _run_and_exit(work, write_end)
+            if takes_input:
+                os.close(input_write)
+            with contextlib.suppress(OSError):
+                os.nice(niceness)
+            _run_and_exit(work, write_end, before, input_read)
         os.close(write_end)
+        if takes_input:
+            os.close(input_read)
         self.pid = pid
+        self._input = input_write
         self._read_end = read_end
         self._received = bytearray()
         self._eof = False
         self._status: int | None = None
+
+    def give(self, value: object) -> None:
+        """Send the copy the value its work waits for (once)."""
+        if self._input < 0:
+            raise RuntimeError("this forked work takes no input, or was given it already")
+        fd, self._input = self._input, -1
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(pickle.dumps(value))
+        except BrokenPipeError:  # the copy ended already: result() says how
+            pass
 
     def result(self, timeout: float) -> T:
         """What ``work()`` returned, waiting up to ``timeout`` s; raises what it raised.
@@ -90,6 +122,9 @@ class Forked(Generic[T]):
         """End the copy: what it sent when it had finished; else SIGTERM (its work is
         interrupted as by Ctrl-C), ``grace`` s to send what it has, then SIGKILL. Returns what
         it returned by then (None when it answered nothing or raised)."""
+        if self._input >= 0:  # never given: the copy's wait ends
+            os.close(self._input)
+            self._input = -1
         if not self._eof:
             self._read(time.monotonic())  # already done and waiting to be read?
         if not self._eof and self._alive():
@@ -152,12 +187,20 @@ class Forked(Generic[T]):
         return f"exit code {os.waitstatus_to_exitcode(status)}"
 
 
-def _run_and_exit(work: Callable[[], Any], write_end: int) -> None:
+def _run_and_exit(
+    work: Callable[..., Any], write_end: int, before: Callable[[], object] | None, input_fd: int
+) -> None:
     """In the copy: run, send, and leave at once (no atexit, no flush, no pytest teardown)."""
     code = 0
     try:
         try:
-            message: tuple[str, Any] = ("returned", work())
+            if before is not None:
+                before()
+            if input_fd >= 0:
+                with os.fdopen(input_fd, "rb") as given:
+                    message: tuple[str, Any] = ("returned", work(pickle.load(given)))
+            else:
+                message = ("returned", work())
         except BaseException as exc:  # noqa: BLE001  (handed back, raised there)
             message = ("raised", portable(exc))
         # Stopped from here on would leave half an answer: SIGTERM and Ctrl-C wait for the exit.
