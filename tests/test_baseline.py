@@ -150,7 +150,9 @@ def test_a_slower_release_fails_against_the_previous_one_and_a_clean_one_passes(
     for path in ("/api/v1/auth/me", "/api/v1/jobs/", "/api/v1/decks/"):
         assert f"FAILED baseline::GET {path} - " in output, output
         assert re.search(
-            rf"\nGET {path} is 2[5-9]\d ms slower than 1\.4\.1 \(.*\): median \d+ → 2[5-9]\d ms, "
+            # 250 ms added; the difference of medians is less when the old one was slower
+            # than the new one's own work (a loaded machine: "median 7 → 255 ms", 249 ms).
+            rf"\nGET {path} is 2[2-9]\d ms slower than 1\.4\.1 \(.*\): median \d+ → 2[5-9]\d ms, "
             r"98 % CI \+2\d\d…\+2\d\d ms, p < 0\.001, 12 samples against 12\n",
             output,
         ), output
