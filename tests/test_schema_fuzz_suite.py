@@ -176,6 +176,42 @@ def test_a_fuzz_process_that_dies_fails_the_check_naming_it(
     )
 
 
+def test_warnings_raised_while_fuzzing_ahead_are_the_checks(
+    suite_project: SuiteProject, reference: Reference
+) -> None:
+    """A library's warning in the fuzzing process is in pytest's warnings summary, under the
+    check, as when the check fuzzed, and nowhere else on the terminal."""
+    suite_project.config(f'[envs.ref]\nbase_url = "{reference.url}"\n')
+    suite_project.pytester.makeconftest(
+        """
+        import warnings
+
+        from pytest_deploycheck.fuzz import runner
+
+        fuzz = runner.FuzzRun.run
+
+        def run(self):
+            warnings.warn("a library's warning, planted by the test", DeprecationWarning)
+            return fuzz(self)
+
+        runner.FuzzRun.run = run
+        """
+    )
+    result = run_in_own_process(suite_project, "--env", "ref", SUITE, "-m", "smoke", "-rA")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*fuzzed ahead: in a process of its own*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*= warnings summary =*",
+            "test_schema_fuzz.py::test_schema_fuzzing_smoke_subset",
+            "*conftest.py:*: UserWarning: DeprecationWarning: a library's warning, planted by the "
+            "test",
+        ]
+    )
+    assert result.stdout.str().count("Warning: a library's warning, planted") == 1
+    assert "planted by the test" not in result.stderr.str()
+
+
 @pytest.mark.parametrize("workers", [1, 4])
 def test_a_bug_of_ours_while_sending_fails_the_check_naming_it(
     suite_project: SuiteProject, reference: Reference, workers: int

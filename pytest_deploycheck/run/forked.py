@@ -134,6 +134,7 @@ class Forked(Generic[T]):
             if self._alive():
                 os.kill(self.pid, signal.SIGKILL)
             self._eof = True
+            os.close(self._read_end)
         self._reap(block=True)
         try:
             return self._outcome()
