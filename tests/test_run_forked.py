@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -118,3 +119,14 @@ def test_work_never_given_its_input_ends_when_stopped() -> None:
     assert time.monotonic() - began < 10
     with pytest.raises(ChildProcessError):
         os.waitpid(forked.pid, os.WNOHANG)
+
+
+def test_warnings_the_copy_raised_are_raised_here_with_its_answer() -> None:
+    def work() -> int:
+        warnings.warn("raised in the copy", DeprecationWarning, stacklevel=1)
+        return 1
+
+    forked = Forked(work)
+    with pytest.warns(UserWarning, match="^DeprecationWarning: raised in the copy$") as seen:
+        assert forked.result(timeout=30) == 1
+    assert seen[0].filename == __file__

@@ -18,7 +18,6 @@ Linux, other threads: xdist workers), under ``--pdb``, or with ``fuzz.ahead = fa
 from __future__ import annotations
 
 import importlib.util
-import warnings
 from dataclasses import dataclass, field
 
 import pytest
@@ -44,9 +43,6 @@ class _Answer:
     raised: BaseException | None = None
     exchanges: list[dict[str, object]] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)  # tokens it learned: redacted here too
-    # Warnings its libraries raised (category name, message, file, line): the check raises
-    # them again, so pytest's warnings summary has them as when the check fuzzed.
-    warnings: list[tuple[str, str, str, int]] = field(default_factory=list)
 
 
 class FuzzAhead:
@@ -116,9 +112,6 @@ class FuzzAhead:
         assert env is not None
         answer = forked.result(timeout=env.fuzz.smoke_time_budget_s + _SLACK_S)
         self._hand_over(answer)
-        for category, message, filename, lineno in answer.warnings:
-            # By name: its class would import the library here (hypothesis, for one).
-            warnings.warn_explicit(f"{category}: {message}", UserWarning, filename, lineno)
         if answer.raised is not None:
             raise answer.raised
         assert answer.fuzzed is not None
@@ -148,21 +141,16 @@ class FuzzAhead:
                 return context.run_user("smoke", client).access_token
 
         answer = _Answer(fuzzed=None)
-        with warnings.catch_warnings(record=True) as raised_warnings:
-            warnings.simplefilter("default")  # once per place, as pytest shows them
-            try:
-                fuzzer = SchemaFuzzer(context, sign_in, seed, recommend=_unused, section=_unused)
-                answer.fuzzed = fuzzer.fuzz(MODE)
-                answer.fuzzed.ahead = True
-            except KeyboardInterrupt:  # stopped (the run is ending); the parent decides
-                answer.raised = DeployCheckError(
-                    "schema fuzzing was stopped (SIGTERM or Ctrl-C) before it finished"
-                )
-            except BaseException as exc:  # noqa: BLE001  (raised again in the check)
-                answer.raised = portable(exc)
-        answer.warnings = [
-            (w.category.__name__, str(w.message), w.filename, w.lineno) for w in raised_warnings
-        ]
+        try:
+            fuzzer = SchemaFuzzer(context, sign_in, seed, recommend=_unused, section=_unused)
+            answer.fuzzed = fuzzer.fuzz(MODE)
+            answer.fuzzed.ahead = True
+        except KeyboardInterrupt:  # stopped (the run is ending); the parent decides
+            answer.raised = DeployCheckError(
+                "schema fuzzing was stopped (SIGTERM or Ctrl-C) before it finished"
+            )
+        except BaseException as exc:  # noqa: BLE001  (raised again in the check)
+            answer.raised = portable(exc)
         answer.exchanges = [exchange.to_dict() for exchange in context.exchanges[first:]]
         answer.secrets = context.redactor.secrets()
         return answer

@@ -24,6 +24,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -66,7 +67,9 @@ class Forked(Generic[T]):
     With ``takes_input``, the copy first runs ``before()`` (what can be done ahead: an
     import, an engine's start), then waits for the one value :meth:`give` sends it and
     runs ``work(value)``. ``niceness``: how much lower its CPU priority is (``os.nice``):
-    work ahead of time should not slow what the run waits for now."""
+    work ahead of time should not slow what the run waits for now. The warnings the copy
+    raised are raised again here, with its answer (so pytest reports them with the check
+    that reads it, not as stray lines on the terminal)."""
 
     def __init__(
         self,
@@ -95,6 +98,7 @@ class Forked(Generic[T]):
         self._received = bytearray()
         self._eof = False
         self._status: int | None = None
+        self._warned = False  # its warnings raised here once, when its answer is read
 
     def give(self, value: object) -> None:
         """Send the copy the value its work waits for (once)."""
@@ -161,7 +165,12 @@ class Forked(Generic[T]):
                 f"the forked process (pid {self.pid}) ended ({self._how_it_ended()}) "
                 "before it answered"
             )
-        kind, value = pickle.loads(bytes(self._received))
+        kind, value, said = pickle.loads(bytes(self._received))
+        if not self._warned:
+            self._warned = True
+            for category, message, filename, lineno in said:
+                # By name: its class could import a library here (hypothesis, for one).
+                warnings.warn_explicit(f"{category}: {message}", UserWarning, filename, lineno)
         if kind == "raised":
             raise value
         return value
@@ -194,22 +203,25 @@ def _run_and_exit(
     """In the copy: run, send, and leave at once (no atexit, no flush, no pytest teardown)."""
     code = 0
     try:
-        try:
-            if before is not None:
-                before()
-            if input_fd >= 0:
-                with os.fdopen(input_fd, "rb") as given:
-                    message: tuple[str, Any] = ("returned", work(pickle.load(given)))
-            else:
-                message = ("returned", work())
-        except BaseException as exc:  # noqa: BLE001  (handed back, raised there)
-            message = ("raised", portable(exc))
+        with warnings.catch_warnings(record=True) as raised:
+            warnings.simplefilter("default")  # once per place, as pytest shows them
+            try:
+                if before is not None:
+                    before()
+                if input_fd >= 0:
+                    with os.fdopen(input_fd, "rb") as given:
+                        message: tuple[str, Any] = ("returned", work(pickle.load(given)))
+                else:
+                    message = ("returned", work())
+            except BaseException as exc:  # noqa: BLE001  (handed back, raised there)
+                message = ("raised", portable(exc))
+        said = [(w.category.__name__, str(w.message), w.filename, w.lineno) for w in raised]
         # Stopped from here on would leave half an answer: SIGTERM and Ctrl-C wait for the exit.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
         try:
-            data = pickle.dumps(message)
+            data = pickle.dumps((*message, said))
         except Exception as exc:  # noqa: BLE001  (a result that does not pickle: our bug)
-            data = pickle.dumps(("raised", portable(exc)))
+            data = pickle.dumps(("raised", portable(exc), said))
         with os.fdopen(write_end, "wb") as out:
             out.write(data)
     except BaseException:  # noqa: BLE001  (nothing left to tell: the parent sees no answer)
