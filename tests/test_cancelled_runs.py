@@ -212,3 +212,44 @@ def test_sigterm_while_fuzz_requests_wait_on_the_target_ends_the_run_at_once(
     assert run.returncode == pytest.ExitCode.INTERRUPTED, output[-2000:]
     assert "cleanup: deleted 1 user" in output, output[-2000:]
     assert took < 10, f"the cancelled run took {took:.0f} s to end:\n{output[-2000:]}"
+
+
+def test_sigterm_to_the_whole_process_group_ends_every_process_of_the_run(
+    tmp_path: Path,
+) -> None:
+    """CI runners signal the job's process group: the fuzzing process forked ahead gets the
+    SIGTERM too. It stops, hands back what it saw, the run cleans up, and no process of the
+    run is left behind."""
+    with running_reference() as reference:
+        faults = Faults(reference)
+        faults.set("slow-reads=30000")
+        (tmp_path / "test_schema_fuzz.py").write_text((SUITES / "test_schema_fuzz.py").read_text())
+        (tmp_path / "deploycheck.toml").write_text(
+            f'[envs.staging]\nbase_url = "{reference.url}"\nauth.rate_limit = "off"\n'
+            "timeouts.read = 60\n"
+        )
+        run = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "--env", "staging", "-m", "smoke", "-v",
+             "-p", "no:cacheprovider", "test_schema_fuzz.py"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )  # fmt: skip
+        assert run.stdout is not None
+        seen = ""
+        while "test_schema_fuzzing_smoke_subset" not in seen:  # -v: the check waits for it
+            chunk = os.read(run.stdout.fileno(), 4096).decode()
+            assert chunk, seen
+            seen += chunk
+        time.sleep(3)  # the fuzzing process's signed-in reads wait on the target
+        began = time.monotonic()
+        os.killpg(run.pid, signal.SIGTERM)
+        output, _ = run.communicate(timeout=60)
+        took = time.monotonic() - began
+        faults.close()
+    output = seen + output
+    assert run.returncode == pytest.ExitCode.INTERRUPTED, output[-2000:]
+    assert "cleanup: deleted 1 user" in output, output[-2000:]
+    assert took < 10, f"the cancelled run took {took:.0f} s to end:\n{output[-2000:]}"
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):  # nothing of the run's is left running
+        os.killpg(run.pid, 0)
