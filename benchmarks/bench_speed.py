@@ -2,6 +2,13 @@
 
     python benchmarks/bench_speed.py [--runs 5] [--job-seconds 1.0] [--python PATH]
 
+``--baseline-python``: a second install (an earlier commit's, for instance) run in the same
+rounds, for a paired before/after ratio::
+
+    git worktree add /tmp/before <commit> && python3 -m venv /tmp/before-venv
+    /tmp/before-venv/bin/pip install -e "/tmp/before[reference,anki,fuzz,report]"
+    python benchmarks/bench_speed.py --python /tmp/team/bin/python --baseline-python /tmp/before-venv/bin/python
+
 ``--python``: the interpreter whose install is measured (default: this one). The
 project's own ``.venv`` holds ``[all]``, development tools included (selenium brings
 trio, which hypothesis loads as a plugin when fuzzing starts); a team installs the
@@ -58,11 +65,26 @@ def _job_seconds(job: dict[str, str]) -> float:
     ).total_seconds()
 
 
+def _test_phase(stdout: str) -> float:
+    """pytest's count line ("40 passed … in 3.21s"); the verdict prints after it."""
+    found = next(
+        (
+            m
+            for line in reversed(stdout.splitlines())
+            if (m := re.search(r"passed.* in ([\d.]+)s", line))
+        ),
+        None,
+    )
+    assert found, stdout[-500:]
+    return float(found.group(1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--job-seconds", type=float, default=1.0)
     parser.add_argument("--python", default=sys.executable, help="the install to measure")
+    parser.add_argument("--baseline-python", help="an install to compare with, paired")
     args = parser.parse_args()
     state = Path(tempfile.mkdtemp())
     pdf = state / "sample.pdf"
@@ -81,29 +103,32 @@ def main() -> None:
         *QUIET,
         python=args.python,
     )
+    baseline = (
+        pytest_command(*smoke[3:], python=args.baseline_python) if args.baseline_python else None
+    )
     pytest_wall, pytest_phase, curl_wall, job_times = [], [], [], []
-    # One run that is not counted: bytecode and hypothesis' caches written, as after a first run.
-    subprocess.run(smoke, cwd=REPO, capture_output=True, text=True)
+    baseline_wall: list[float] = []
+    legs = ["pytest", "curl", *(["baseline"] if baseline else [])]
+    # One run each that is not counted: bytecode and hypothesis' caches written, as after a
+    # first run.
+    for command in (smoke, baseline):
+        if command:
+            subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     try:
         for i in range(args.runs):
-            for side in ("pytest", "curl") if i % 2 == 0 else ("curl", "pytest"):
+            for side in legs[i % len(legs) :] + legs[: i % len(legs)]:  # each leg leads in turn
                 start = time.perf_counter()
-                if side == "pytest":
-                    done = subprocess.run(smoke, cwd=REPO, capture_output=True, text=True)
-                    pytest_wall.append(time.perf_counter() - start)
-                    if done.returncode != 0:
-                        sys.exit(f"smoke run failed:\n{done.stdout[-3000:]}")
-                    # pytest's count line ("40 passed … in 3.21s"); the verdict prints after it.
-                    found = next(
-                        (
-                            m
-                            for line in reversed(done.stdout.splitlines())
-                            if (m := re.search(r"passed.* in ([\d.]+)s", line))
-                        ),
-                        None,
+                if side in ("pytest", "baseline"):
+                    command = smoke if side == "pytest" else baseline
+                    assert command is not None
+                    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+                    (pytest_wall if side == "pytest" else baseline_wall).append(
+                        time.perf_counter() - start
                     )
-                    assert found, done.stdout[-500:]
-                    pytest_phase.append(float(found.group(1)))
+                    if done.returncode != 0:
+                        sys.exit(f"{side} smoke run failed:\n{done.stdout[-3000:]}")
+                    if side == "pytest":
+                        pytest_phase.append(_test_phase(done.stdout))
                 else:
                     done = subprocess.run(
                         [str(CURL_SMOKE), deployment.url, str(pdf)], capture_output=True, text=True
@@ -124,6 +149,11 @@ def main() -> None:
     job = report("the job's own processing time (server timestamps)", job_times)
     print(f"{'ratio pytest wall / curl wall':<58} {wall / curl:6.2f}x")
     print(f"{'ratio test phase / job processing time':<58} {phase / job:6.2f}x")
+    if baseline_wall:
+        before = report(f"baseline ({args.baseline_python}), wall", baseline_wall)
+        pairs = statistics.median(a / b for a, b in zip(pytest_wall, baseline_wall, strict=True))
+        print(f"{'ratio pytest wall / baseline wall (median of pairs)':<58} {pairs:6.2f}x")
+        print(f"{'ratio baseline wall / curl wall':<58} {before / curl:6.2f}x")
 
     print("== pytest --co (collection), with and without the plugin")
     with_plugin = report(
