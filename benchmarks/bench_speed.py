@@ -9,6 +9,10 @@ rounds, for a paired before/after ratio::
     /tmp/before-venv/bin/pip install -e "/tmp/before[reference,anki,fuzz,report]"
     python benchmarks/bench_speed.py --python /tmp/team/bin/python --baseline-python /tmp/before-venv/bin/python
 
+``--latency-ms``: every answer delayed that long (the deployment's ``slow`` fault), as a
+target across a network is: the checks' requests and the fuzzing's then take time of their
+own, not only CPU.
+
 ``--python``: the interpreter whose install is measured (default: this one). The
 project's own ``.venv`` holds ``[all]``, development tools included (selenium brings
 trio, which hypothesis loads as a plugin when fuzzing starts); a team installs the
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -47,6 +52,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import httpx
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._timing import REPO, pytest_command, report, time_command  # noqa: E402
@@ -54,6 +61,10 @@ from pytest_deploycheck import make_pdf  # noqa: E402
 from pytest_deploycheck.run import embedded  # noqa: E402
 
 CURL_SMOKE = REPO / "benchmarks" / "scripts" / "curl_smoke.sh"
+CONTROL_TOKEN = "bench-control-token"  # switches the deployment's faults (--latency-ms)
+# Each install imports its own package: without it, ``python -m pytest`` run here would put
+# this checkout first on sys.path, and a baseline install would measure this code.
+SAFE_PATH = {**os.environ, "PYTHONSAFEPATH": "1"}
 QUIET = ["-q", "-p", "no:cacheprovider"]
 # pyproject's addopts without --strict-markers (the markers are the plugin's to register).
 LEAN = "addopts=-p no:schemathesis -p no:locust -p no:hypothesispytest -p no:anyio"
@@ -79,19 +90,51 @@ def _test_phase(stdout: str) -> float:
     return float(found.group(1))
 
 
+def _checkout_of(python: str) -> Path:
+    """The checkout an install's package was installed from (``pip install -e``): each leg
+    runs there, with its own pyproject and its own shipped suites."""
+    found = subprocess.run(
+        [python, "-P", "-c", "import pytest_deploycheck; print(pytest_deploycheck.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    root = Path(found.stdout.strip()).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file():
+        sys.exit(f"{python}: not an editable install of a checkout (pip install -e DIR)")
+    return root
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--job-seconds", type=float, default=1.0)
     parser.add_argument("--python", default=sys.executable, help="the install to measure")
     parser.add_argument("--baseline-python", help="an install to compare with, paired")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0,
+        help="every answer delayed this long (the deployment's slow fault), as a remote target's",
+    )
     args = parser.parse_args()
     state = Path(tempfile.mkdtemp())
     pdf = state / "sample.pdf"
     pdf.write_bytes(make_pdf())
     deployment = embedded.ensure_started(
-        state, settings={"auth_rate_limit": 0, "job_step_delay_s": args.job_seconds / 3}
+        state,
+        settings={
+            "auth_rate_limit": 0,
+            "job_step_delay_s": args.job_seconds / 3,
+            "control_token": CONTROL_TOKEN,
+        },
     )
+    if args.latency_ms:
+        httpx.put(
+            deployment.url + "/_deploycheck/faults",
+            json={"faults": [f"slow={args.latency_ms:g}"]},
+            headers={"X-Fault-Token": CONTROL_TOKEN},
+        ).raise_for_status()
     # The deployment's auth limit is off: say so, or the run paces to the default 5/60s.
     smoke = pytest_command(
         "--base-url",
@@ -111,9 +154,14 @@ def main() -> None:
     legs = ["pytest", "curl", *(["baseline"] if baseline else [])]
     # One run each that is not counted: bytecode and hypothesis' caches written, as after a
     # first run.
-    for command in (smoke, baseline):
+    checkout = {"pytest": _checkout_of(args.python)}
+    if args.baseline_python:
+        checkout["baseline"] = _checkout_of(args.baseline_python)
+    for side, command in (("pytest", smoke), ("baseline", baseline)):
         if command:
-            subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+            subprocess.run(
+                command, cwd=checkout[side], capture_output=True, text=True, env=SAFE_PATH
+            )
     try:
         for i in range(args.runs):
             for side in legs[i % len(legs) :] + legs[: i % len(legs)]:  # each leg leads in turn
@@ -121,7 +169,13 @@ def main() -> None:
                 if side in ("pytest", "baseline"):
                     command = smoke if side == "pytest" else baseline
                     assert command is not None
-                    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+                    done = subprocess.run(
+                        command,
+                        cwd=checkout[side],
+                        capture_output=True,
+                        text=True,
+                        env=SAFE_PATH,
+                    )
                     (pytest_wall if side == "pytest" else baseline_wall).append(
                         time.perf_counter() - start
                     )
@@ -141,7 +195,11 @@ def main() -> None:
         embedded.stop(state)
         shutil.rmtree(state, ignore_errors=True)
 
-    print(f"== -m smoke vs a hand-written curl smoke, jobs of ~{args.job_seconds:g} s (paired)")
+    latency = f", every answer {args.latency_ms:g} ms late" if args.latency_ms else ""
+    print(
+        f"== -m smoke vs a hand-written curl smoke, jobs of ~{args.job_seconds:g} s{latency} "
+        "(paired)"
+    )
     print(f"(pytest from {args.python})")
     wall = report("pytest -m smoke, wall (start-up included)", pytest_wall)
     phase = report("pytest -m smoke, test phase only", pytest_phase)
