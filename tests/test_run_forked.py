@@ -4,9 +4,12 @@ where it was raised is named, and a copy that hangs or dies is ended and said so
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +133,32 @@ def test_warnings_the_copy_raised_are_raised_here_with_its_answer() -> None:
     with pytest.warns(UserWarning, match="^DeprecationWarning: raised in the copy$") as seen:
         assert forked.result(timeout=30) == 1
     assert seen[0].filename == __file__
+
+
+def _ended(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status  # ended, waiting for a reaper that is not us
+
+
+@pytest.mark.parametrize("sigterm", ["SIG_DFL", "SIG_IGN"])
+def test_a_copy_whose_run_was_killed_outright_ends_itself(tmp_path: Path, sigterm: str) -> None:
+    """SIGKILL gives the run no chance to stop its forked work: the work stops by itself, also
+    where SIGTERM is ignored (a disposition inherited from whatever started the run)."""
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "from pytest_deploycheck.run.forked import Forked\n"
+        f"signal.signal(signal.SIGTERM, signal.{sigterm})\n"
+        "forked = Forked(lambda: time.sleep(60))\n"
+        "print(forked.pid, flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    copy = int(run.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while not _ended(copy) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _ended(copy), f"the forked copy {copy} outlived its killed run"

@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 from pytest_deploycheck.errors import RAISED_AT, raised_at
 
 T = TypeVar("T")
+_ORPHAN_GRACE_S = 3.0  # a copy whose run is gone: time to stop its work before it is ended
 
 
 def why_not_fork() -> str | None:
@@ -202,6 +203,7 @@ def _run_and_exit(
 ) -> None:
     """In the copy: run, send, and leave at once (no atexit, no flush, no pytest teardown)."""
     code = 0
+    _end_with_the_parent()
     try:
         with warnings.catch_warnings(record=True) as raised:
             warnings.simplefilter("default")  # once per place, as pytest shows them
@@ -228,3 +230,19 @@ def _run_and_exit(
         code = 1
     finally:
         os._exit(code)
+
+
+def _end_with_the_parent() -> None:
+    """In the copy: a run killed outright (SIGKILL) cannot stop it; it stops itself, as if
+    SIGTERMed, within half a second of its parent's end (Linux has PR_SET_PDEATHSIG for this,
+    the standard library does not)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)  # its work stops as when the run is cancelled
+        time.sleep(_ORPHAN_GRACE_S)
+        os._exit(1)  # SIGTERM ignored (a disposition inherited from whoever started the run)
+
+    threading.Thread(target=watch, name="deploycheck-orphan-watch", daemon=True).start()
