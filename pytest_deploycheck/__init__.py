@@ -18,7 +18,8 @@ import-linter contracts in pyproject.toml)::
     checks/     what is checked: health, decks, security/ (policy, cookies, exposure, tls)
     target/     drivers of the target's API: accounts, journey, sample PDF
     run/        the recorded HTTP client (bounded on every connection), expectations,
-                pacing, store, redaction, the embedded deployment's lifecycle
+                pacing, store, redaction, the embedded deployment's lifecycle, work
+                forked ahead
     config/     the config's shape, reading it, one precedence resolver
     reference/  the embedded reference deployment (never imported by the plugin)
 """

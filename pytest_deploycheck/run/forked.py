@@ -1,8 +1,9 @@
 """Work done in a forked copy of this process, its result handed back through a pipe.
 
 For CPU-bound Python that would otherwise hold this process's one interpreter lock
-while the rest of the run waits on the target (the smoke run's schema fuzzing: see
-``plugin/fuzz_ahead.py``). The copy starts with everything this process has loaded
+while the rest of the run waits on the target: the smoke run's schema fuzzing
+(``plugin/fuzz_ahead.py``) and the deck's check with Anki's engine
+(``plugin/journey_ahead.py``). The copy starts with everything this process has loaded
 and resolved, runs one function on the machine's other core, sends back what it
 returned (or the exception it raised, with where in this package it was raised)
 and exits without running anything of pytest's.
