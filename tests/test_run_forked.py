@@ -4,6 +4,7 @@ where it was raised is named, and a copy that hangs or dies is ended and said so
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -64,16 +65,21 @@ def test_a_copy_that_does_not_answer_in_time_is_stopped() -> None:
         os.waitpid(forked.pid, os.WNOHANG)
 
 
+def _stops_at_once_and_leaves_nothing(forked: Forked[object]) -> None:
+    """stop() of a copy still working: no answer, well within its grace, the copy reaped."""
+    began = time.monotonic()
+    assert forked.stop(grace=2) is None
+    assert time.monotonic() - began < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forked.pid, os.WNOHANG)
+
+
 def test_stopping_keeps_what_a_finished_copy_sent_and_ends_one_still_working() -> None:
     finished = Forked(lambda: 7)
     time.sleep(0.5)
     assert finished.stop(grace=2) == 7
     working = Forked(lambda: time.sleep(60))
-    began = time.monotonic()
-    assert working.stop(grace=1) is None
-    assert time.monotonic() - began < 10
-    with pytest.raises(ChildProcessError):
-        os.waitpid(working.pid, os.WNOHANG)
+    _stops_at_once_and_leaves_nothing(working)
 
 
 def test_no_fork_while_another_thread_runs() -> None:
@@ -116,12 +122,7 @@ def test_work_that_takes_input_prepares_first_then_waits_for_it() -> None:
 
 
 def test_work_never_given_its_input_ends_when_stopped() -> None:
-    forked = Forked(lambda deck: deck, takes_input=True)
-    began = time.monotonic()
-    assert forked.stop(grace=2) is None
-    assert time.monotonic() - began < 10
-    with pytest.raises(ChildProcessError):
-        os.waitpid(forked.pid, os.WNOHANG)
+    _stops_at_once_and_leaves_nothing(Forked(lambda deck: deck, takes_input=True))
 
 
 def test_warnings_the_copy_raised_are_raised_here_with_its_answer() -> None:
@@ -162,3 +163,44 @@ def test_a_copy_whose_run_was_killed_outright_ends_itself(tmp_path: Path, sigter
     while not _ended(copy) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _ended(copy), f"the forked copy {copy} outlived its killed run"
+
+
+def test_the_copys_warnings_are_redacted_there_with_what_it_learned() -> None:
+    """A library's warning quoting a token the copy signed in with: redacted by the copy's
+    redactor, which knows the token this process may never have seen."""
+    learned: list[str] = []
+
+    def work() -> int:
+        learned.append("tok-123")  # signed in, in the copy
+        warnings.warn("retrying with Bearer tok-123", UserWarning, stacklevel=1)
+        return 1
+
+    forked = Forked(
+        work, redact=lambda text: "".join(text.replace(t, "[redacted]") for t in learned)
+    )
+    with pytest.warns(UserWarning, match=r"^UserWarning: retrying with Bearer \[redacted\]$"):
+        assert forked.result(timeout=30) == 1
+
+
+def test_a_sigterm_at_once_never_lets_the_copy_run_the_callers_code(tmp_path: Path) -> None:
+    """CI's SIGTERM landing just as the copy starts: the copy must not raise back into the
+    caller and go on running it (it went on running a whole xdist worker: 2 runs in 5)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # as the plugin's SIGTERM handler does
+
+    me = os.getpid()
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        for _ in range(20):
+            try:
+                forked = Forked(lambda: time.sleep(60))
+            finally:
+                if os.getpid() != me:  # only a copy that escaped gets here
+                    (tmp_path / "escaped").write_text("the copy ran the caller's code")
+                    os._exit(0)
+            os.kill(forked.pid, signal.SIGTERM)
+            forked.stop(grace=2)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not (tmp_path / "escaped").exists()

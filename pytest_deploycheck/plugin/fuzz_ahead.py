@@ -72,9 +72,15 @@ class FuzzAhead:
             seed = fuzz_seed(session.config)
             # At the run's own priority: against a job of a second it is the critical path as
             # often as the checks are (a lower one measured no faster: 0.998x, paired).
-            self._forked = Forked(lambda: self._fuzz_here(seed))
-            last = {id(item) for item in picked}
-            session.items.sort(key=lambda item: 1.5 if id(item) in last else run_order(item))
+            try:
+                self._forked = Forked(
+                    lambda: self._fuzz_here(seed), redact=self.context.redactor.text
+                )
+            except OSError as exc:  # no fork to be had (a process limit): fuzzed in the check
+                stays = f"no fork ({exc})"
+            else:
+                last = {id(item) for item in picked}
+                session.items.sort(key=lambda item: 1.5 if id(item) in last else run_order(item))
         self.context.facts["fuzz_ahead"] = (
             f"forked (pid {self._forked.pid})" if self._forked else f"in the check: {stays}"
         )

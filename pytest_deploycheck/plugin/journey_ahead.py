@@ -131,7 +131,14 @@ class JourneyAhead:
             return validate_apkg(content, min_notes=min_notes, content_type=content_type)
 
         # Lowest priority: the deck arrives after the job, a second or more from now.
-        self._deck_checker = Forked(validate, before=warm_up_anki, takes_input=True, niceness=10)
+        with contextlib.suppress(OSError):  # no fork to be had (a process limit): checked here
+            self._deck_checker = Forked(
+                validate,
+                before=warm_up_anki,
+                takes_input=True,
+                niceness=10,
+                redact=self.context.redactor.text,
+            )
 
     def _validate(self, deck: journey.DownloadedDeck) -> DeckReport:
         env = self.context.env
@@ -153,7 +160,9 @@ class JourneyAhead:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
-        if self._deck_checker is not None:
+        if self._deck_checker is not None and (thread is None or not thread.is_alive()):
+            # Only once the thread is done with it (a Forked is read from one thread); else
+            # the copy ends by itself when this process does (run.forked).
             self._deck_checker.stop(grace=1.0)
         self._hand_over_exchanges()  # what no check collected still counts: the passive checks
 

@@ -32,6 +32,7 @@ from typing import Any, Generic, TypeVar
 from pytest_deploycheck.errors import RAISED_AT, raised_at
 
 T = TypeVar("T")
+_STOPPING = {signal.SIGTERM, signal.SIGINT}
 _ORPHAN_GRACE_S = 3.0  # a copy whose run is gone: time to stop its work before it is ended
 
 
@@ -64,14 +65,16 @@ def portable(exc: BaseException) -> BaseException:
 
 
 class Forked(Generic[T]):
-    """``work()`` running in a forked copy of this process (see :func:`why_not_fork`).
+    """``work()`` running in a forked copy of this process (see :func:`why_not_fork`); its
+    answer is read by one thread (not safe to share between threads).
 
     With ``takes_input``, the copy first runs ``before()`` (what can be done ahead: an
     import, an engine's start), then waits for the one value :meth:`give` sends it and
     runs ``work(value)``. ``niceness``: how much lower its CPU priority is (``os.nice``):
     work ahead of time should not slow what the run waits for now. The warnings the copy
     raised are raised again here, with its answer (so pytest reports them with the check
-    that reads it, not as stray lines on the terminal)."""
+    that reads it, not as stray lines on the terminal), their text passed through ``redact``
+    in the copy (whose redactor knows the tokens it signed in with)."""
 
     def __init__(
         self,
@@ -80,17 +83,35 @@ class Forked(Generic[T]):
         before: Callable[[], object] | None = None,
         takes_input: bool = False,
         niceness: int = 0,
+        redact: Callable[[str], str] = lambda text: text,
     ) -> None:
         read_end, write_end = os.pipe()
         input_read, input_write = os.pipe() if takes_input else (-1, -1)
-        pid = os.fork()
+        parent = os.getpid()  # here: in the copy it may already be gone
+        # A SIGTERM or Ctrl-C on the way would raise in the copy before it is in its own
+        # code, and the copy would go on running the caller's (the whole pytest run, twice):
+        # held until the copy is inside its try, and released here at once.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+        try:
+            pid = os.fork()
+        except OSError:  # no fork to be had: nothing was copied
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            for fd in (read_end, write_end, input_read, input_write):
+                if fd >= 0:
+                    os.close(fd)
+            raise
         if pid == 0:  # the copy: never returns into the caller
-            os.close(read_end)
-            if takes_input:
-                os.close(input_write)
-            with contextlib.suppress(OSError):
-                os.nice(niceness)
-            _run_and_exit(work, write_end, before, input_read)
+            try:
+                os.close(read_end)
+                if takes_input:
+                    os.close(input_write)
+                with contextlib.suppress(OSError):
+                    os.nice(niceness)
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+                _run_and_exit(work, write_end, before, input_read, redact, parent)
+            finally:
+                os._exit(1)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         os.close(write_end)
         if takes_input:
             os.close(input_read)
@@ -167,7 +188,13 @@ class Forked(Generic[T]):
                 f"the forked process (pid {self.pid}) ended ({self._how_it_ended()}) "
                 "before it answered"
             )
-        kind, value, said = pickle.loads(bytes(self._received))
+        try:
+            kind, value, said = pickle.loads(bytes(self._received))
+        except Exception as exc:  # noqa: BLE001  (cut short: killed while it wrote)
+            raise RuntimeError(
+                f"the forked process (pid {self.pid}) ended ({self._how_it_ended()}) with half "
+                f"an answer ({type(exc).__name__}: {exc})"
+            ) from None
         if not self._warned:
             self._warned = True
             for category, message, filename, lineno in said:
@@ -200,11 +227,16 @@ class Forked(Generic[T]):
 
 
 def _run_and_exit(
-    work: Callable[..., Any], write_end: int, before: Callable[[], object] | None, input_fd: int
+    work: Callable[..., Any],
+    write_end: int,
+    before: Callable[[], object] | None,
+    input_fd: int,
+    redact: Callable[[str], str],
+    parent: int,
 ) -> None:
     """In the copy: run, send, and leave at once (no atexit, no flush, no pytest teardown)."""
     code = 0
-    _end_with_the_parent()
+    _end_with_the_parent(parent)
     try:
         with warnings.catch_warnings(record=True) as raised:
             warnings.simplefilter("default")  # once per place, as pytest shows them
@@ -218,9 +250,9 @@ def _run_and_exit(
                     message = ("returned", work())
             except BaseException as exc:  # noqa: BLE001  (handed back, raised there)
                 message = ("raised", portable(exc))
-        said = [(w.category.__name__, str(w.message), w.filename, w.lineno) for w in raised]
+        said = [(w.category.__name__, redact(str(w.message)), w.filename, w.lineno) for w in raised]
         # Stopped from here on would leave half an answer: SIGTERM and Ctrl-C wait for the exit.
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
         try:
             data = pickle.dumps((*message, said))
         except Exception as exc:  # noqa: BLE001  (a result that does not pickle: our bug)
@@ -233,11 +265,10 @@ def _run_and_exit(
         os._exit(code)
 
 
-def _end_with_the_parent() -> None:
+def _end_with_the_parent(parent: int) -> None:
     """In the copy: a run killed outright (SIGKILL) cannot stop it; it stops itself, as if
     SIGTERMed, within half a second of its parent's end (Linux has PR_SET_PDEATHSIG for this,
     the standard library does not)."""
-    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
