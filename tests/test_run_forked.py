@@ -116,7 +116,7 @@ def test_work_that_takes_input_prepares_first_then_waits_for_it() -> None:
         takes_input=True,
         niceness=10,
     )
-    forked.give(b"PK\x03\x04 a deck")
+    forked.give(b"PK\x03\x04 a deck", timeout=30)
     assert forked.result(timeout=30) == (b"PK\x03\x04 a deck", ["engine started"])
     assert prepared == []  # it was the copy's list that changed
 
@@ -204,3 +204,14 @@ def test_a_sigterm_at_once_never_lets_the_copy_run_the_callers_code(tmp_path: Pa
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert not (tmp_path / "escaped").exists()
+
+
+def test_a_copy_that_never_takes_its_input_is_no_hang() -> None:
+    """Stuck before it reads (Anki's engine starting forever): giving it a deck larger than
+    the pipe holds gives up at its deadline, naming it."""
+    forked = Forked(lambda deck: len(deck), before=lambda: time.sleep(60), takes_input=True)
+    began = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"did not take its input within 0.5 s"):
+        forked.give(b"x" * (1 << 20), timeout=0.5)
+    assert time.monotonic() - began < 5
+    forked.stop(grace=0)

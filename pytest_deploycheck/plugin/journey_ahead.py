@@ -145,7 +145,7 @@ class JourneyAhead:
         assert env is not None
         checker = self._deck_checker
         if checker is not None:
-            checker.give((deck.content, deck.content_type))
+            checker.give((deck.content, deck.content_type), timeout=_DECK_CHECK_S)
             report = checker.result(timeout=_DECK_CHECK_S)
         else:
             report = validate_apkg(

@@ -123,16 +123,29 @@ class Forked(Generic[T]):
         self._status: int | None = None
         self._warned = False  # its warnings raised here once, when its answer is read
 
-    def give(self, value: object) -> None:
-        """Send the copy the value its work waits for (once)."""
+    def give(self, value: object, timeout: float) -> None:
+        """Send the copy the value its work waits for (once), within ``timeout`` s: a copy
+        stuck before reading it (in ``before()``) is a RuntimeError naming it, never a hang."""
         if self._input < 0:
             raise RuntimeError("this forked work takes no input, or was given it already")
         fd, self._input = self._input, -1
+        data = memoryview(pickle.dumps(value))
+        deadline = time.monotonic() + timeout
+        os.set_blocking(fd, False)
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(pickle.dumps(value))
+            while data:
+                _, ready, _ = select.select([], [fd], [], max(0.0, deadline - time.monotonic()))
+                if not ready:
+                    raise RuntimeError(
+                        f"the forked process (pid {self.pid}) did not take its input within "
+                        f"{timeout:g} s"
+                    )
+                with contextlib.suppress(BlockingIOError):
+                    data = data[os.write(fd, data) :]
         except BrokenPipeError:  # the copy ended already: result() says how
             pass
+        finally:
+            os.close(fd)
 
     def result(self, timeout: float) -> T:
         """What ``work()`` returned, waiting up to ``timeout`` s; raises what it raised.
