@@ -176,6 +176,31 @@ def test_a_fuzz_process_that_dies_fails_the_check_naming_it(
     )
 
 
+def test_a_bug_of_ours_starting_the_fuzzing_ahead_fails_the_check_not_the_run(
+    suite_project: SuiteProject, reference: Reference
+) -> None:
+    """Raised as the run starts (before any check): the check that would have collected the
+    run fails naming the bug; the run is not an INTERNALERROR, and nothing else vanishes."""
+    suite_project.config(f'[envs.ref]\nbase_url = "{reference.url}"\n')
+    suite_project.pytester.makeconftest(
+        """
+        from pytest_deploycheck.plugin import fuzz_ahead
+
+        fuzz_ahead.why_not_fork = None  # a bug planted by the test
+        """
+    )
+    result = run_in_own_process(suite_project, "--env", "ref", SUITE, "-m", "smoke", "-rf")
+    assert result.ret == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*internal error in pytest-deploycheck *: test_schema_fuzz.py::"
+            "test_schema_fuzzing_smoke_subset (call) raised TypeError: 'NoneType' object is not "
+            "callable at pytest_deploycheck.plugin.fuzz_ahead:*"
+        ]
+    )
+    assert "INTERNALERROR" not in result.stdout.str()
+
+
 def test_warnings_raised_while_fuzzing_ahead_are_the_checks(
     suite_project: SuiteProject, reference: Reference
 ) -> None:

@@ -52,11 +52,19 @@ class FuzzAhead:
         self.context = context
         self._forked: Forked[_Answer] | None = None
         self._collected = False
+        self._broken: Exception | None = None  # a bug of ours in start()
 
     def start(self, session: pytest.Session, runnable: list[pytest.Item]) -> None:
         """Fork when a runnable smoke check uses ``schema_fuzzer`` and it is safe; those
         checks then run after the others, before the ones that wait for the job. How it
-        went is one of the run's facts (``fuzz_ahead`` in the JSON summary)."""
+        went is one of the run's facts (``fuzz_ahead`` in the JSON summary). A bug of ours
+        here is the check's failure, naming it, not the run's crash."""
+        try:
+            self._start(session, runnable)
+        except Exception as exc:  # noqa: BLE001  (raised in the check that asks: result())
+            self._broken = exc
+
+    def _start(self, session: pytest.Session, runnable: list[pytest.Item]) -> None:
         picked = [
             item
             for item in runnable
@@ -110,6 +118,9 @@ class FuzzAhead:
 
     def result(self, mode: str) -> Fuzzed | None:
         """The copy's run for the first check that asks for ``mode``; None: fuzz in-process."""
+        if self._broken is not None and mode == MODE:
+            broken, self._broken = self._broken, None
+            raise broken
         forked = self._forked
         if forked is None or mode != MODE or self._collected:
             return None

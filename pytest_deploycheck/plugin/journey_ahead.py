@@ -86,13 +86,17 @@ class JourneyAhead:
         self.exchanges: list[Exchange] = []  # handed to the journey's checks when collected
         self._needs: frozenset[str] = frozenset()
         self._deck_checker: Forked[DeckReport] | None = None
+        self._deck_checker_broken: Exception | None = None
 
     def start(self, needs: frozenset[str] = frozenset()) -> None:
         """Start in the background (idempotent); ``needs``: the fixtures the selected checks use."""
         with self._lock:
             if self._thread is None:
                 if "deck_report" in needs:
-                    self._fork_deck_checker()  # before the thread: a fork copies one thread
+                    try:
+                        self._fork_deck_checker()  # before the thread: a fork copies one
+                    except Exception as exc:  # noqa: BLE001  (a bug of ours: the deck check's)
+                        self._deck_checker_broken = exc
                 self._needs = needs  # fixed once the thread runs: it decides what it fetches
                 self._thread = threading.Thread(
                     target=self._run, name="deploycheck-journey", daemon=True
@@ -143,6 +147,8 @@ class JourneyAhead:
     def _validate(self, deck: journey.DownloadedDeck) -> DeckReport:
         env = self.context.env
         assert env is not None
+        if self._deck_checker_broken is not None:
+            raise self._deck_checker_broken
         checker = self._deck_checker
         if checker is not None:
             checker.give((deck.content, deck.content_type), timeout=_DECK_CHECK_S)
